@@ -1,0 +1,228 @@
+//! The Runtime API over blocking HTTP/1.1: one method per endpoint, one reused
+//! connection.
+
+use crate::context::header;
+use crate::invoke::PAYLOAD_LIMIT;
+use crate::{Diagnostic, Error};
+use std::thread;
+use std::time::{Duration, Instant};
+use ureq::http::{HeaderMap, Response};
+
+/// How long the runtime keeps trying to reach the Runtime API before it gives up.
+const UNREACHABLE_AFTER: Duration = Duration::from_secs(3);
+/// How long a post may take. `/next` has no timeout: Lambda freezes the process between
+/// invocations, and the poll may last any time.
+const POST_TIMEOUT: Duration = Duration::from_secs(5);
+const USER_AGENT: &str = concat!("lambda-core/", env!("CARGO_PKG_VERSION"));
+const ERROR_TYPE_HEADER: &str = "lambda-runtime-function-error-type";
+const ERROR_CONTENT_TYPE: &str = "application/vnd.aws.lambda.error+json";
+
+pub(crate) struct Client {
+    agent: ureq::Agent,
+    /// `http://host:port[/prefix]/2018-06-01`.
+    base: String,
+    next_url: String,
+}
+
+/// An answer of `/next`.
+pub(crate) enum Next {
+    /// `200`: an event. Its body is `Err` when it could not be read in full (over the
+    /// payload limit, or cut short); the headers still say whom to answer.
+    Event {
+        headers: HeaderMap,
+        body: Result<Vec<u8>, String>,
+    },
+    /// `204`: no event yet (cargo-lambda's answer when idle).
+    Idle,
+}
+
+/// How the Runtime API took a post.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Posted {
+    /// `2xx`.
+    Accepted,
+    /// `2xx` to a retry, or `400` to a retry: the first attempt had arrived after all.
+    AcceptedOnRetry,
+    /// Any `4xx`: logged by the caller; the invocation is over either way.
+    Rejected(u16),
+}
+
+impl Client {
+    pub(crate) fn new(base: String) -> Client {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .user_agent(USER_AGENT)
+            .max_redirects(0)
+            .build();
+        Client {
+            agent: ureq::Agent::new_with_config(config),
+            next_url: format!("{base}/runtime/invocation/next"),
+            base,
+        }
+    }
+
+    /// `GET /runtime/invocation/next`. A transport failure is retried for a few seconds
+    /// (the API may not be listening yet at start); then it is [`Error::Unreachable`].
+    pub(crate) fn next(&self) -> Result<Next, Error> {
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(10);
+        let mut response = loop {
+            match self.agent.get(&self.next_url).call() {
+                Ok(response) => break response,
+                Err(_) if started.elapsed() < UNREACHABLE_AFTER => {
+                    thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                Err(error) => return Err(unreachable(&self.next_url, &error)),
+            }
+        };
+        match response.status().as_u16() {
+            200 => {
+                let body = response
+                    .body_mut()
+                    .with_config()
+                    .limit(PAYLOAD_LIMIT as u64)
+                    .read_to_vec()
+                    .map_err(|error| match error {
+                        ureq::Error::BodyExceedsLimit(limit) => {
+                            format!("the event is larger than the payload limit of {limit} bytes")
+                        }
+                        other => format!("the event body could not be read: {other}"),
+                    });
+                Ok(Next::Event {
+                    headers: std::mem::take(response.headers_mut()),
+                    body,
+                })
+            }
+            204 => {
+                drain(response);
+                Ok(Next::Idle)
+            }
+            status => Err(Error::Status {
+                endpoint: "/runtime/invocation/next",
+                status,
+            }),
+        }
+    }
+
+    /// `POST /runtime/invocation/{id}/response`.
+    pub(crate) fn respond(
+        &self,
+        request_id: &str,
+        invocation_id: Option<&str>,
+        body: &[u8],
+    ) -> Result<Posted, Error> {
+        let url = format!("{}/runtime/invocation/{request_id}/response", self.base);
+        self.post(
+            &url,
+            "/runtime/invocation/response",
+            "application/json",
+            None,
+            invocation_id,
+            body,
+        )
+    }
+
+    /// `POST /runtime/invocation/{id}/error`.
+    pub(crate) fn report_error(
+        &self,
+        request_id: &str,
+        invocation_id: Option<&str>,
+        report: &Diagnostic,
+    ) -> Result<Posted, Error> {
+        let url = format!("{}/runtime/invocation/{request_id}/error", self.base);
+        let error_type = report.header_value();
+        self.post(
+            &url,
+            "/runtime/invocation/error",
+            ERROR_CONTENT_TYPE,
+            Some(&error_type),
+            invocation_id,
+            &report.to_json(),
+        )
+    }
+
+    /// `POST /runtime/init/error`: legal only before the first `/next`.
+    pub(crate) fn report_init_error(&self, report: &Diagnostic) -> Result<Posted, Error> {
+        let url = format!("{}/runtime/init/error", self.base);
+        let error_type = report.header_value();
+        self.post(
+            &url,
+            "/runtime/init/error",
+            ERROR_CONTENT_TYPE,
+            Some(&error_type),
+            None,
+            &report.to_json(),
+        )
+    }
+
+    /// Sends a post, retrying once on a transport failure with the same body and
+    /// invocation id: the runtime cannot know whether the first attempt arrived, so a
+    /// `400` (already answered) to the retry counts as delivered. `5xx` ends the runtime.
+    fn post(
+        &self,
+        url: &str,
+        endpoint: &'static str,
+        content_type: &str,
+        error_type: Option<&str>,
+        invocation_id: Option<&str>,
+        body: &[u8],
+    ) -> Result<Posted, Error> {
+        const ATTEMPTS: usize = 2;
+        let mut last_error = None;
+        for attempt in 0..ATTEMPTS {
+            let mut request = self
+                .agent
+                .post(url)
+                .config()
+                .timeout_global(Some(POST_TIMEOUT))
+                .build()
+                .header("content-type", content_type);
+            if let Some(error_type) = error_type {
+                request = request.header(ERROR_TYPE_HEADER, error_type);
+            }
+            if let Some(invocation_id) = invocation_id {
+                request = request.header(header::INVOCATION_ID, invocation_id);
+            }
+            match request.send(body) {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    drain(response);
+                    let retried = attempt > 0;
+                    return match status {
+                        200..=299 if retried => Ok(Posted::AcceptedOnRetry),
+                        200..=299 => Ok(Posted::Accepted),
+                        400 if retried => Ok(Posted::AcceptedOnRetry),
+                        500..=599 => Err(Error::Status { endpoint, status }),
+                        status => Ok(Posted::Rejected(status)),
+                    };
+                }
+                Err(error) => last_error = Some(error),
+            }
+        }
+        let detail = last_error
+            .map(|error| error.to_string())
+            .unwrap_or_default();
+        Err(Error::Unreachable {
+            url: url.to_owned(),
+            detail,
+        })
+    }
+}
+
+/// Reads the rest of a small answer so that its connection can be reused.
+fn drain(mut response: Response<ureq::Body>) {
+    const SMALL_ANSWER: u64 = 64 * 1024;
+    let _ = response
+        .body_mut()
+        .with_config()
+        .limit(SMALL_ANSWER)
+        .read_to_vec();
+}
+
+fn unreachable(url: &str, error: &ureq::Error) -> Error {
+    Error::Unreachable {
+        url: url.to_owned(),
+        detail: error.to_string(),
+    }
+}

@@ -1,0 +1,159 @@
+//! One invocation, the same on Lambda and in a local run: call the handler with panics
+//! caught and turn whatever happened into an [`Outcome`].
+
+use crate::{Context, Diagnostic};
+use std::any::Any;
+use std::cell::RefCell;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
+/// The largest response Lambda accepts, in bytes: 6 MiB plus 100, the `MaxPayloadSize`
+/// of AWS's Runtime Interface Emulator, which is also the number in the service's own
+/// "exceeded maximum allowed payload size (6291556 bytes)" message. Events are read up
+/// to the same size.
+pub(crate) const PAYLOAD_LIMIT: usize = 6 * 1024 * 1024 + 100;
+
+/// What an invocation produced: the encoded response, or the error report.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The JSON response body.
+    Response(Vec<u8>),
+    /// The report for the `/error` post.
+    Error(Diagnostic),
+}
+
+/// Calls `handler` for one event. Panics, including panics inside the error's `Display`
+/// or the response's `Serialize`, become a `Runtime.Panic` report, and a response over
+/// the payload limit becomes `Function.ResponseSizeTooLarge` without being sent.
+pub(crate) fn invoke<S>(
+    handler: &mut impl FnMut(&[u8], &Context, &S) -> Outcome,
+    event: &[u8],
+    context: &Context,
+    state: &S,
+) -> Outcome {
+    match catch_panic(|| handler(event, context, state)) {
+        Ok(Outcome::Response(body)) if body.len() > PAYLOAD_LIMIT => {
+            Outcome::Error(Diagnostic::new(
+                "Function.ResponseSizeTooLarge",
+                format!(
+                    "Response payload size ({} bytes) exceeded maximum allowed payload size ({PAYLOAD_LIMIT} bytes).",
+                    body.len()
+                ),
+            ))
+        }
+        Ok(outcome) => outcome,
+        Err(report) => Outcome::Error(report),
+    }
+}
+
+/// Runs the user's `init` once, with panics caught.
+pub(crate) fn init<S>(init: impl FnOnce() -> Result<S, Diagnostic>) -> Result<S, Diagnostic> {
+    catch_panic(init).and_then(|result| result)
+}
+
+thread_local! {
+    /// Where the last panic on this thread happened, recorded by the panic hook for the
+    /// report's `stackTrace`.
+    static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, Diagnostic> {
+    install_panic_hook();
+    PANIC_LOCATION.with(|location| location.borrow_mut().take());
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let location = PANIC_LOCATION.with(|location| location.borrow_mut().take());
+        Diagnostic::new("Runtime.Panic", panic_message(&*payload))
+            .with_stack_trace(location.into_iter().collect())
+    })
+}
+
+/// Replaces the default panic hook, which prints several lines, with one that prints one
+/// line (`panicked at src/main.rs:4:5: boom`) and records the location for the report.
+/// Installed once, before `init` runs, so a hook the user sets in `init` wins.
+fn install_panic_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        panic::set_hook(Box::new(|info| {
+            let location = info
+                .location()
+                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+                .unwrap_or_else(|| "an unknown location".to_owned());
+            let thread = std::thread::current();
+            let thread = thread.name().unwrap_or("unnamed");
+            crate::log(format_args!(
+                "thread '{thread}' panicked at {location}: {}",
+                panic_message(info.payload())
+            ));
+            // `try_with`: a panic while thread-locals are torn down must not panic again.
+            let _ = PANIC_LOCATION.try_with(|cell| {
+                if let Ok(mut slot) = cell.try_borrow_mut() {
+                    *slot = Some(location);
+                }
+            });
+        }));
+    });
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_owned()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "the handler panicked with a value that is not a string".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(handler: impl Fn() -> Outcome) -> Outcome {
+        invoke(
+            &mut |_: &[u8], _: &Context, _: &()| handler(),
+            b"{}",
+            &Context::default(),
+            &(),
+        )
+    }
+
+    #[test]
+    fn a_panic_becomes_a_report_with_its_location() {
+        let Outcome::Error(report) = run(|| panic!("boom {}", 7)) else {
+            panic!("no report")
+        };
+        assert_eq!(report.error_type, "Runtime.Panic");
+        assert_eq!(report.error_message, "boom 7");
+        assert_eq!(report.stack_trace.len(), 1);
+        assert!(
+            report.stack_trace[0].starts_with("lambda-core/src/invoke.rs:"),
+            "{:?}",
+            report.stack_trace
+        );
+    }
+
+    #[test]
+    fn an_oversized_response_is_not_sent() {
+        let Outcome::Error(report) = run(|| Outcome::Response(vec![b' '; PAYLOAD_LIMIT + 1]))
+        else {
+            panic!("no report")
+        };
+        assert_eq!(report.error_type, "Function.ResponseSizeTooLarge");
+        assert!(
+            report.error_message.contains("6291556 bytes"),
+            "{}",
+            report.error_message
+        );
+        let Outcome::Response(body) = run(|| Outcome::Response(vec![b' '; PAYLOAD_LIMIT])) else {
+            panic!("refused a response at the limit")
+        };
+        assert_eq!(body.len(), PAYLOAD_LIMIT);
+    }
+
+    #[test]
+    fn a_panicking_init_is_an_error() {
+        let report = init::<()>(|| panic!("no config")).unwrap_err();
+        assert_eq!(report.error_type, "Runtime.Panic");
+        assert_eq!(report.error_message, "no config");
+    }
+}

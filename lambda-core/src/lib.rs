@@ -1,0 +1,102 @@
+//! A small, blocking runtime for AWS Lambda functions written in Rust.
+//!
+//! Write a plain function, put [`#[lambda]`](macro@lambda) on it, and the crate generates
+//! the `main` of a `bootstrap` binary for the `provided.al2023` runtime:
+//!
+//! ```no_run
+//! # #![allow(dead_code)] // rustdoc wraps this in a `main` of its own
+//! use lambda_core::{lambda, Context};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Deserialize)]
+//! struct Order {
+//!     id: u64,
+//! }
+//!
+//! #[derive(Serialize)]
+//! struct Receipt {
+//!     order: u64,
+//!     request: String,
+//! }
+//!
+//! #[lambda]
+//! fn handler(event: Order, ctx: Context) -> Result<Receipt, std::io::Error> {
+//!     Ok(Receipt { order: event.id, request: ctx.request_id })
+//! }
+//! ```
+//!
+//! The function stays as written, so unit tests call it directly. The generated `main`
+//! polls the Runtime API for the next event, decodes it, calls the function with panics
+//! caught, and posts the response or a well-formed error report, one invocation at a
+//! time on the main thread. Without `AWS_LAMBDA_RUNTIME_API` in the environment it reads
+//! events from standard input instead, so the same binary runs on a laptop.
+//!
+//! How errors are reported is decided by [`Diagnose`] and [`Diagnostic`].
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod client;
+mod config;
+mod context;
+mod diagnostic;
+mod error;
+mod invoke;
+mod local;
+mod runtime;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use config::FunctionInfo;
+pub use context::{CognitoIdentity, Context};
+pub use diagnostic::{Diagnose, Diagnostic};
+pub use error::Error;
+
+/// Turns a plain function into the `main` of an AWS Lambda custom runtime.
+///
+/// The accepted forms, with `T: serde::de::DeserializeOwned` and `U: serde::Serialize`:
+///
+/// - `fn handler(event: T) -> U`
+/// - `fn handler(event: T, ctx: Context) -> U` or `ctx: &Context`
+/// - any of these returning `Result<U, E>` (any type whose last path segment is
+///   `Result`, such as `io::Result<U>`), where `E` implements `Display`; see [`Diagnose`]
+///   for how `E` becomes the error report
+///
+/// Arguments:
+///
+/// - `init = setup`: `fn setup() -> S` or `fn setup() -> Result<S, E>` runs once, before
+///   the first event; the handler then takes `state: &S` as its last parameter. A failing
+///   or panicking `setup` is reported to `/runtime/init/error` and the process exits
+///   with status 1.
+/// - `crate = "path"`: where to find this crate if the dependency was renamed.
+///
+/// ```no_run
+/// # #![allow(dead_code)] // rustdoc wraps this in a `main` of its own
+/// use lambda_core::lambda;
+///
+/// struct Settings {
+///     greeting: String,
+/// }
+///
+/// fn setup() -> Result<Settings, std::env::VarError> {
+///     Ok(Settings { greeting: std::env::var("GREETING")? })
+/// }
+///
+/// #[lambda(init = setup)]
+/// fn handler(name: String, settings: &Settings) -> String {
+///     format!("{}, {name}!", settings.greeting)
+/// }
+/// ```
+pub use lambda_macros::lambda;
+
+/// Writes one runtime message as one line on standard error.
+fn log(message: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let line = message
+        .to_string()
+        .replace('\r', "\\r")
+        .replace('\n', "\\n");
+    let _ = writeln!(std::io::stderr().lock(), "lambda_core: {line}");
+}

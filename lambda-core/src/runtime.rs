@@ -1,0 +1,180 @@
+//! The invocation loop against the Lambda Runtime API.
+
+use crate::client::{Client, Next, Posted};
+use crate::config::{self, Config};
+use crate::context::{self, Unanswerable};
+use crate::invoke::{self, Outcome};
+use crate::{Context, Diagnostic, Error, log};
+use std::process::ExitCode;
+use std::thread;
+use std::time::Duration;
+
+/// Runs `init` once, then serves events until the Runtime API says to stop.
+///
+/// Returns failure when init fails (after reporting it) or when the Runtime API becomes
+/// unusable; it never returns success, as Lambda ends the process from outside.
+pub(crate) fn run<S>(
+    config: &Config,
+    runtime_api: &str,
+    init: impl FnOnce() -> Result<S, Diagnostic>,
+    mut handler: impl FnMut(&[u8], &Context, &S) -> Outcome,
+) -> ExitCode {
+    let base = match config::runtime_api_base(runtime_api) {
+        Ok(base) => base,
+        Err(error) => return fatal(&error),
+    };
+    if let Some(slots) = config.max_concurrency.filter(|&slots| slots > 1) {
+        log(format_args!(
+            "AWS_LAMBDA_MAX_CONCURRENCY is {slots}, but this version runs invocations one at a time"
+        ));
+    }
+    let client = Client::new(base);
+
+    // Init ends with the first `/next`, so a failing init can still be reported.
+    let state = match invoke::init(init) {
+        Ok(state) => state,
+        Err(report) => {
+            log(format_args!(
+                "init failed: {}: {}",
+                report.error_type, report.error_message
+            ));
+            if let Err(error) = client.report_init_error(&report) {
+                log(format_args!("could not report the init error: {error}"));
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+
+    match serve(&client, config, &state, &mut handler) {
+        Ok(never) => match never {},
+        Err(error) => fatal(&error),
+    }
+}
+
+/// Names a loop that only ends with an error.
+enum Never {}
+
+fn serve<S>(
+    client: &Client,
+    config: &Config,
+    state: &S,
+    handler: &mut impl FnMut(&[u8], &Context, &S) -> Outcome,
+) -> Result<Never, Error> {
+    let mut idle_pause = IdlePause::default();
+    loop {
+        // 1. Wait for the next event, for as long as it takes.
+        let (headers, body) = match client.next()? {
+            Next::Event { headers, body } => (headers, body),
+            Next::Idle => {
+                idle_pause.wait();
+                continue;
+            }
+        };
+        idle_pause.reset();
+
+        // 2. Read the context; an id that cannot go into a URL cannot be answered.
+        let header = |name: &str| headers.get(name).map(|value| value.as_bytes());
+        let parsed = match context::parse(header, &config.function) {
+            Ok(parsed) => parsed,
+            Err(unanswerable) => {
+                skip(&unanswerable);
+                continue;
+            }
+        };
+        for warning in &parsed.warnings {
+            log(format_args!("{}: {warning}", parsed.context.request_id));
+        }
+        let context = parsed.context;
+
+        // 3. Expose the trace id to code that reads it from the environment.
+        set_trace_env(context.xray_trace_id.as_deref());
+
+        // 4. Decode, call, encode: the same path a local run takes.
+        let outcome = match &body {
+            Ok(event) => invoke::invoke(handler, event, &context, state),
+            Err(detail) => Outcome::Error(Diagnostic::new("Runtime.InvalidEvent", detail.clone())),
+        };
+
+        // 5. Answer exactly once.
+        answer(client, &context, &outcome)?;
+    }
+}
+
+fn answer(client: &Client, context: &Context, outcome: &Outcome) -> Result<(), Error> {
+    let id = &context.request_id;
+    let invocation_id = context.invocation_id.as_deref();
+    let posted = match outcome {
+        Outcome::Response(body) => client.respond(id, invocation_id, body)?,
+        Outcome::Error(report) => {
+            log(format_args!(
+                "{id}: {}: {}",
+                report.error_type, report.error_message
+            ));
+            client.report_error(id, invocation_id, report)?
+        }
+    };
+    match posted {
+        Posted::Accepted => {}
+        Posted::AcceptedOnRetry => log(format_args!("{id}: the answer was delivered on a retry")),
+        // Lambda has already told the caller the response was too large.
+        Posted::Rejected(413) => log(format_args!(
+            "{id}: the Runtime API refused the answer as too large (413)"
+        )),
+        Posted::Rejected(status) => log(format_args!(
+            "{id}: the Runtime API refused the answer with status {status}"
+        )),
+    }
+    Ok(())
+}
+
+fn skip(unanswerable: &Unanswerable) {
+    log(format_args!(
+        "skipped an event that cannot be answered: {unanswerable}"
+    ));
+}
+
+fn fatal(error: &Error) -> ExitCode {
+    log(format_args!("{error}"));
+    ExitCode::FAILURE
+}
+
+/// Official runtimes set `_X_AMZN_TRACE_ID` to each invocation's trace header and remove
+/// it when the header is absent, so that the AWS SDKs and X-Ray pick it up.
+#[allow(unsafe_code)]
+fn set_trace_env(trace_id: Option<&str>) {
+    const NAME: &str = "_X_AMZN_TRACE_ID";
+    // SAFETY: the runtime is single-threaded and this runs between invocations, when no
+    // runtime code reads the environment. A thread the user spawned that reads the
+    // environment while this runs is the one hazard; the README says to read
+    // `Context::xray_trace_id` from such threads instead.
+    unsafe {
+        match trace_id {
+            Some(trace_id) => std::env::set_var(NAME, trace_id),
+            None => std::env::remove_var(NAME),
+        }
+    }
+}
+
+/// The pause between `/next` polls answered `204`: emulators answer at once when idle,
+/// and polling again at once would burn a core.
+struct IdlePause(Duration);
+
+impl IdlePause {
+    const FIRST: Duration = Duration::from_millis(5);
+    const LONGEST: Duration = Duration::from_millis(100);
+
+    fn wait(&mut self) {
+        thread::sleep(self.0);
+        self.0 = (self.0 * 2).min(Self::LONGEST);
+    }
+
+    fn reset(&mut self) {
+        self.0 = Self::FIRST;
+    }
+}
+
+impl Default for IdlePause {
+    fn default() -> IdlePause {
+        IdlePause(Self::FIRST)
+    }
+}

@@ -1,0 +1,221 @@
+//! Writes the tokens: the user's function unchanged, plus a `main` that hands it to
+//! `lambda_core::__private::run`.
+
+use crate::args::Args;
+use crate::signature::{self, ContextParam, Handler, Output};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, ItemFn, Path};
+
+/// Parses, checks and expands; any error goes to [`fallback`].
+pub(crate) fn lambda(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let args: Args = syn::parse2(args)?;
+    let function: ItemFn = syn::parse2(item).map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            "`#[lambda]` goes on a function, like `fn handler(event: Request) -> Response`",
+        )
+    })?;
+    let handler = signature::parse_handler(&function, args.init.is_some())?;
+    let main = expand_main(&args, &handler);
+    Ok(quote! {
+        #function
+        #main
+    })
+}
+
+/// On error: the user's item unchanged, the errors, and an empty `main`, so that rustc
+/// reports the errors and not also a missing `main` or a cascade of unresolved names.
+pub(crate) fn fallback(item: TokenStream, errors: &syn::Error) -> TokenStream {
+    let errors = errors.to_compile_error();
+    quote! {
+        #item
+        #errors
+        fn main() {}
+    }
+}
+
+/// The names the generated code gives its locals: mixed-site, so they cannot clash with
+/// the user's names.
+struct Locals {
+    event: Ident,
+    context: Ident,
+    state: Ident,
+    result: Ident,
+    value: Ident,
+    error: Ident,
+}
+
+impl Locals {
+    fn new(handler: &Handler) -> Locals {
+        let local = |name: &str| Ident::new(name, Span::mixed_site());
+        Locals {
+            event: local("event"),
+            context: local(if handler.context.is_some() {
+                "context"
+            } else {
+                "_context"
+            }),
+            state: local(if handler.takes_state {
+                "state"
+            } else {
+                "_state"
+            }),
+            result: local("result"),
+            value: local("value"),
+            error: local("error"),
+        }
+    }
+}
+
+fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
+    let krate = CratePath(args.krate.clone());
+    let private = krate.private(Span::call_site());
+    let locals = Locals::new(handler);
+    let Locals {
+        event,
+        context,
+        state,
+        ..
+    } = &locals;
+    let init = expand_init(args.init.as_ref(), &krate, &locals);
+    let call = expand_call(handler, &krate, &locals);
+    let krate_root = krate.root(Span::call_site());
+    quote! {
+        fn main() -> #private::ExitCode {
+            #private::run(
+                #init,
+                |#event: &[u8], #context: &#krate_root::Context, #state: &_| -> #private::Outcome {
+                    #call
+                },
+            )
+        }
+    }
+}
+
+/// The body of the closure that `run` calls per event: decode, call, encode or report.
+fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenStream {
+    let Locals {
+        event,
+        context,
+        state,
+        result,
+        value,
+        error,
+    } = locals;
+    let private = krate.private(Span::call_site());
+    let ident = &handler.ident;
+    let event_ty = &handler.event_ty;
+
+    // Spanned at the event type, so `T: Deserialize` errors point there.
+    let event_private = krate.private(event_ty.span());
+    let decode = quote_spanned! {event_ty.span()=>
+        #event_private::decode::<#event_ty>(#event)
+    };
+    let mut call_args = vec![quote!(#event)];
+    match handler.context {
+        Some(ContextParam::ByValue) => {
+            call_args.push(quote!(::core::clone::Clone::clone(#context)))
+        }
+        Some(ContextParam::ByRef) => call_args.push(quote!(#context)),
+        None => {}
+    }
+    if handler.takes_state {
+        call_args.push(quote!(#state));
+    }
+
+    let ok_span = handler.output.ok_span();
+    let ok_private = krate.private(ok_span);
+    let encode = |value: &Ident, ok_ty: Option<&syn::Type>| match ok_ty
+        .filter(|ty| !matches!(ty, syn::Type::ImplTrait(_)))
+    {
+        Some(ok_ty) => quote_spanned!(ok_span=> #ok_private::encode::<#ok_ty>(&#value)),
+        None => quote_spanned!(ok_span=> #ok_private::encode(&#value)),
+    };
+    let answer = match &handler.output {
+        Output::Plain(ty) => encode(result, ty.as_ref()),
+        Output::Result {
+            ret_ty,
+            ok_ty,
+            err_ty,
+        } => {
+            let encode_ok = encode(value, ok_ty.as_ref());
+            let err_span = err_ty.as_ref().unwrap_or(ret_ty).span();
+            let report = report_error(krate, error, err_span);
+            quote! {
+                match #result {
+                    ::core::result::Result::Ok(#value) => #encode_ok,
+                    ::core::result::Result::Err(#error) => #private::Outcome::Error(#report),
+                }
+            }
+        }
+    };
+    quote! {
+        let #event = match #decode {
+            ::core::result::Result::Ok(#event) => #event,
+            ::core::result::Result::Err(outcome) => return outcome,
+        };
+        let #result = #ident(#(#call_args),*);
+        #answer
+    }
+}
+
+/// The report for `error`, chosen where its type is concrete (see `__private`). The
+/// `Display` check is spanned at the error type so that its message points there.
+fn report_error(krate: &CratePath, error: &Ident, span: Span) -> TokenStream {
+    let private = krate.private(Span::call_site());
+    let checked = krate.private(span);
+    quote! {{
+        #[allow(unused_imports)]
+        use #private::{
+            ViaDiagnose as _, ViaError as _, ViaDynErrorSendSync as _, ViaDynError as _,
+            ViaText as _, ViaDisplay as _,
+        };
+        #checked::assert_reportable(&#error);
+        (&&&&&&#private::ErrorRef(&#error)).lambda_diagnostic()
+    }}
+}
+
+/// The `init` closure: the user's function, its result made a `Result<S, Diagnostic>`.
+fn expand_init(init: Option<&Path>, krate: &CratePath, locals: &Locals) -> TokenStream {
+    let private = krate.private(Span::call_site());
+    let Some(init) = init else {
+        return quote!(#private::no_init);
+    };
+    let Locals {
+        value,
+        error,
+        state,
+        ..
+    } = locals;
+    let report = report_error(krate, error, init.span());
+    quote! {
+        || {
+            #[allow(unused_imports)]
+            use #private::{InitResultKind as _, InitValueKind as _};
+            let #value = #init();
+            match (&#value).lambda_init_kind().into_result(#value) {
+                ::core::result::Result::Ok(#state) => ::core::result::Result::Ok(#state),
+                ::core::result::Result::Err(#error) => ::core::result::Result::Err(#report),
+            }
+        }
+    }
+}
+
+/// Where `lambda_core` is: `::lambda_core`, or the user's `crate = "..."`.
+struct CratePath(Option<Path>);
+
+impl CratePath {
+    fn root(&self, span: Span) -> TokenStream {
+        match &self.0 {
+            Some(path) => path.to_token_stream(),
+            None => quote_spanned!(span=> ::lambda_core),
+        }
+    }
+
+    fn private(&self, span: Span) -> TokenStream {
+        let root = self.root(span);
+        quote_spanned!(span=> #root::__private)
+    }
+}

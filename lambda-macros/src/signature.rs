@@ -1,0 +1,240 @@
+//! Checks the function's signature and turns it into a [`Handler`]: what the generated
+//! code needs to know, and nothing that needs type information (rustc checks the trait
+//! bounds, at the user's types).
+
+use crate::args::Errors;
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{FnArg, GenericArgument, ItemFn, PathArguments, ReturnType, Type};
+
+/// A function that `#[lambda]` can serve.
+pub(crate) struct Handler {
+    /// The function's name.
+    pub(crate) ident: syn::Ident,
+    /// The event's type: the first parameter's.
+    pub(crate) event_ty: Type,
+    /// How the handler takes the context, if it does.
+    pub(crate) context: Option<ContextParam>,
+    /// Whether the handler takes the `init` state as its last parameter.
+    pub(crate) takes_state: bool,
+    /// What it returns.
+    pub(crate) output: Output,
+}
+
+/// `ctx: Context` or `ctx: &Context`.
+pub(crate) enum ContextParam {
+    ByValue,
+    ByRef,
+}
+
+#[allow(clippy::large_enum_variant, reason = "one value per macro call")]
+pub(crate) enum Output {
+    /// `-> U`, or no return type (`()`); the type is `None` for the latter.
+    Plain(Option<Type>),
+    /// `-> Result<U, E>`, or an alias such as `io::Result<U>` (any type whose last path
+    /// segment is `Result`). `ok_ty` and `err_ty` are the generic arguments written.
+    Result {
+        ret_ty: Type,
+        ok_ty: Option<Type>,
+        err_ty: Option<Type>,
+    },
+}
+
+impl Output {
+    /// Where errors about the response type point.
+    pub(crate) fn ok_span(&self) -> Span {
+        match self {
+            Output::Plain(Some(ty)) => ty.span(),
+            Output::Plain(None) => Span::call_site(),
+            Output::Result { ret_ty, ok_ty, .. } => ok_ty.as_ref().unwrap_or(ret_ty).span(),
+        }
+    }
+}
+
+/// Checks every rule and reports every problem at once.
+pub(crate) fn parse_handler(function: &ItemFn, has_init: bool) -> syn::Result<Handler> {
+    let sig = &function.sig;
+    let mut errors = Errors::default();
+    check_plain_fn(sig, &mut errors);
+    check_name(sig, &mut errors);
+    let params = check_params(sig, has_init, &mut errors);
+    errors.finish()?;
+    let (event_ty, context, takes_state) = params.ok_or_else(|| {
+        syn::Error::new(
+            sig.paren_token.span.join(),
+            "a handler takes the event as its first parameter, like `fn handler(event: Request)`",
+        )
+    })?;
+    Ok(Handler {
+        ident: sig.ident.clone(),
+        event_ty,
+        context,
+        takes_state,
+        output: parse_output(&sig.output),
+    })
+}
+
+/// The runtime calls the handler as a plain, blocking, non-generic function.
+fn check_plain_fn(sig: &syn::Signature, errors: &mut Errors) {
+    if let Some(asyncness) = &sig.asyncness {
+        errors.push(syn::Error::new_spanned(
+            asyncness,
+            "`async fn` handlers are not supported yet; write a blocking `fn`",
+        ));
+    }
+    if let Some(unsafety) = &sig.unsafety {
+        errors.push(syn::Error::new_spanned(
+            unsafety,
+            "a handler cannot be an `unsafe fn`: the runtime calls it with any event",
+        ));
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.push(syn::Error::new_spanned(
+            &sig.generics,
+            "a handler cannot be generic; name the event and response types",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push(syn::Error::new_spanned(
+            variadic,
+            "a handler cannot be variadic",
+        ));
+    }
+}
+
+/// `#[lambda]` generates `main`, so the handler needs another name.
+fn check_name(sig: &syn::Signature, errors: &mut Errors) {
+    if sig.ident == "main" {
+        errors.push(syn::Error::new_spanned(
+            &sig.ident,
+            "a handler cannot be named `main`: `#[lambda]` generates `main`; name it `handler`",
+        ));
+    }
+}
+
+/// `(event)`, `(event, ctx)`, and with `init`: `(event, state)`, `(event, ctx, state)`.
+/// Returns `None` when there is no parameter at all (reported by the caller) or on error.
+fn check_params(
+    sig: &syn::Signature,
+    has_init: bool,
+    errors: &mut Errors,
+) -> Option<(Type, Option<ContextParam>, bool)> {
+    let mut types = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(receiver) => errors.push(syn::Error::new_spanned(
+                receiver,
+                "a handler cannot take `self`; write a free function",
+            )),
+            FnArg::Typed(typed) => {
+                if let Type::ImplTrait(impl_trait) = &*typed.ty {
+                    errors.push(syn::Error::new_spanned(
+                        impl_trait.impl_token,
+                        "`impl Trait` parameters are not supported; name the type",
+                    ));
+                }
+                types.push(&*typed.ty);
+            }
+        }
+    }
+    let expected = if has_init {
+        "`(event, state)` or `(event, ctx, state)`"
+    } else {
+        "`(event)` or `(event, ctx)`"
+    };
+    let most = if has_init { 3 } else { 2 };
+    if let Some(extra) = types.get(most) {
+        errors.push(syn::Error::new_spanned(
+            extra,
+            format!("too many parameters: a handler takes {expected}"),
+        ));
+        return None;
+    }
+    let (&event_ty, rest) = types.split_first()?;
+    let (context_ty, state_ty) = match (has_init, rest) {
+        (_, []) => (None, None),
+        (false, [context]) => (Some(*context), None),
+        (true, [state]) => (None, Some(*state)),
+        (true, [context, state]) => (Some(*context), Some(*state)),
+        _ => return None,
+    };
+    if has_init && state_ty.is_none() {
+        errors.push(syn::Error::new(
+            sig.paren_token.span.join(),
+            "with `init`, the handler takes the state as its last parameter, like `fn handler(event: Request, state: &State)`",
+        ));
+    }
+    if let Some(state_ty) = state_ty {
+        if !matches!(state_ty, Type::Reference(reference) if reference.mutability.is_none()) {
+            errors.push(syn::Error::new_spanned(
+                state_ty,
+                "the state parameter must be a shared reference, like `state: &State`",
+            ));
+        }
+    }
+    let context = context_ty.and_then(|ty| match context_param(ty) {
+        Some(param) => Some(param),
+        None => {
+            let hint = if has_init {
+                "the middle parameter must be the `Context` or `&Context`"
+            } else {
+                "the second parameter must be the `Context` or `&Context`; to share state between invocations, use `#[lambda(init = ...)]`"
+            };
+            errors.push(syn::Error::new_spanned(ty, hint));
+            None
+        }
+    });
+    Some((event_ty.clone(), context, state_ty.is_some()))
+}
+
+/// A type whose last path segment is `Context`, by value or by shared reference.
+fn context_param(ty: &Type) -> Option<ContextParam> {
+    match ty {
+        Type::Reference(reference) if reference.mutability.is_none() => {
+            last_segment_is(&reference.elem, "Context").then_some(ContextParam::ByRef)
+        }
+        other => last_segment_is(other, "Context").then_some(ContextParam::ByValue),
+    }
+}
+
+fn last_segment_is(ty: &Type, name: &str) -> bool {
+    last_segment(ty).is_some_and(|segment| segment.ident == name)
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
+        Type::Paren(inner) => last_segment(&inner.elem),
+        Type::Group(inner) => last_segment(&inner.elem),
+        _ => None,
+    }
+}
+
+/// The macro sees tokens, not types: a return type is a `Result` when its last path
+/// segment is named `Result`.
+fn parse_output(output: &ReturnType) -> Output {
+    let ty = match output {
+        ReturnType::Default => return Output::Plain(None),
+        ReturnType::Type(_, ty) => &**ty,
+    };
+    let Some(segment) = last_segment(ty).filter(|segment| segment.ident == "Result") else {
+        return Output::Plain(Some(ty.clone()));
+    };
+    let mut types = match &segment.arguments {
+        PathArguments::AngleBracketed(generics) => generics
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                GenericArgument::Type(ty) => Some(ty.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+    .into_iter();
+    Output::Result {
+        ret_ty: ty.clone(),
+        ok_ty: types.next(),
+        err_ty: types.next(),
+    }
+}
