@@ -269,6 +269,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_borrow, reason = "the borrow is what picks the case")]
     fn init_results_and_values_both_become_results() {
         let result: Result<u8, String> = Ok(1);
         assert_eq!((&result).lambda_init_kind().into_result(result), Ok(1));

@@ -1,0 +1,163 @@
+//! A function binary running as a child process, stopped by its own PID.
+
+use crate::PATIENCE;
+use std::io::{Read, Write};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// A running function. Dropping it kills the process if it still runs.
+pub struct Function {
+    child: Child,
+    stdout: Collector,
+    stderr: Collector,
+}
+
+/// How a function ended and what it printed.
+#[derive(Debug)]
+pub struct Output {
+    /// `None` when the test stopped it.
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn code(&self) -> Option<i32> {
+        self.status.and_then(|status| status.code())
+    }
+
+    pub fn stdout_lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    pub fn stderr_lines(&self) -> Vec<&str> {
+        self.stderr.lines().collect()
+    }
+}
+
+impl Function {
+    /// Starts `binary` with only the given environment (nothing inherited), so the test
+    /// decides every variable the runtime reads.
+    pub fn start(binary: &str, env: &[(&str, &str)]) -> Function {
+        Function::start_with_stdin(binary, env, None)
+    }
+
+    /// Starts it against a Runtime API at `address`.
+    pub fn against(binary: &str, address: &str, env: &[(&str, &str)]) -> Function {
+        let mut all = vec![("AWS_LAMBDA_RUNTIME_API", address)];
+        all.extend_from_slice(env);
+        Function::start(binary, &all)
+    }
+
+    /// Runs it with `input` on standard input and no Runtime API, and waits for it.
+    pub fn run_with_stdin(binary: &str, env: &[(&str, &str)], input: &str) -> Output {
+        Function::start_with_stdin(binary, env, Some(input)).wait()
+    }
+
+    fn start_with_stdin(binary: &str, env: &[(&str, &str)], input: Option<&str>) -> Function {
+        let mut command = Command::new(binary);
+        command
+            .env_clear()
+            .envs(env.iter().copied())
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|error| panic!("start {binary}: {error}"));
+        if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+            let input = input.to_owned();
+            // Written from a thread so a full pipe cannot block the test.
+            thread::spawn(move || {
+                let _ = stdin.write_all(input.as_bytes());
+            });
+        }
+        let stdout = Collector::new(child.stdout.take());
+        let stderr = Collector::new(child.stderr.take());
+        Function {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Waits for the process to exit by itself; panics after [`PATIENCE`].
+    pub fn wait(mut self) -> Output {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return self.output(Some(status));
+            }
+            if Instant::now() > deadline {
+                let output = self.stop();
+                panic!("the function did not exit; it printed {output:#?}");
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Stops the process (it serves forever when all goes well).
+    pub fn stop(mut self) -> Output {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return self.output(Some(status));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.output(None)
+    }
+
+    fn output(&mut self, status: Option<ExitStatus>) -> Output {
+        Output {
+            status,
+            stdout: self.stdout.text(),
+            stderr: self.stderr.text(),
+        }
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Reads a pipe to its end on a thread, so the child never blocks on a full pipe.
+struct Collector {
+    text: Arc<Mutex<Vec<u8>>>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl Collector {
+    fn new(pipe: Option<impl Read + Send + 'static>) -> Collector {
+        let text = Arc::new(Mutex::new(Vec::new()));
+        let reader = pipe.map(|mut pipe| {
+            let text = Arc::clone(&text);
+            thread::spawn(move || {
+                let mut chunk = [0; 8192];
+                while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                    text.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .extend_from_slice(&chunk[..n]);
+                }
+            })
+        });
+        Collector { text, reader }
+    }
+
+    /// All that was printed, once the pipe has closed (the process has exited).
+    fn text(&mut self) -> String {
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        String::from_utf8_lossy(&self.text.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+}

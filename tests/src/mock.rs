@@ -1,0 +1,424 @@
+//! A scriptable Runtime API: answers `/next` from a queue of replies, answers posts with
+//! a queue of statuses (202 when empty), and records every request.
+
+use crate::PATIENCE;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// One request the runtime made.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    /// Lower-case names, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn body_json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|error| panic!("{error}: {}", self.body_text()))
+    }
+}
+
+/// An answer to `/next`.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Event(Event),
+    /// A status with a small JSON error body, such as `500`.
+    Status(u16),
+    /// `204 No Content`, as cargo-lambda answers when idle.
+    NoContent,
+}
+
+/// An event with its headers.
+#[derive(Debug, Clone)]
+pub struct Event {
+    headers: Vec<(String, Vec<u8>)>,
+    body: Vec<u8>,
+}
+
+impl Event {
+    /// An event with the request id and a deadline an hour from now.
+    pub fn new(request_id: &str, body: impl Into<Vec<u8>>) -> Event {
+        let deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|now| now.as_millis() + 3_600_000)
+            .unwrap_or_default();
+        Event::bare(body)
+            .header("Lambda-Runtime-Aws-Request-Id", request_id)
+            .header("Lambda-Runtime-Deadline-Ms", &deadline.to_string())
+    }
+
+    /// An event with no headers at all.
+    pub fn bare(body: impl Into<Vec<u8>>) -> Event {
+        Event {
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    pub fn header(self, name: &str, value: &str) -> Event {
+        self.raw_header(name, value.as_bytes())
+    }
+
+    /// Sets a header to raw bytes, replacing any earlier value.
+    pub fn raw_header(mut self, name: &str, value: &[u8]) -> Event {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.headers.push((name.to_owned(), value.to_vec()));
+        self
+    }
+
+    pub fn without_header(mut self, name: &str) -> Event {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self
+    }
+}
+
+#[derive(Default)]
+struct State {
+    replies: VecDeque<Reply>,
+    post_statuses: VecDeque<u16>,
+    requests: Vec<Recorded>,
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The mock server. Dropping it stops it and its threads.
+pub struct MockRuntimeApi {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl MockRuntimeApi {
+    pub fn start() -> MockRuntimeApi {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local address");
+        let shared = Arc::new(Shared::default());
+        let acceptor = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || accept(listener, shared))
+        };
+        MockRuntimeApi {
+            addr,
+            shared,
+            acceptor: Some(acceptor),
+        }
+    }
+
+    /// `host:port`, as AWS sets `AWS_LAMBDA_RUNTIME_API`.
+    pub fn address(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// Queues an answer to `/next`.
+    pub fn push(&self, reply: Reply) -> &Self {
+        self.shared.lock().replies.push_back(reply);
+        self.shared.changed.notify_all();
+        self
+    }
+
+    pub fn push_event(&self, event: Event) -> &Self {
+        self.push(Reply::Event(event))
+    }
+
+    /// Queues the statuses of the next posts (202 once these are used up).
+    pub fn answer_posts_with(&self, statuses: &[u16]) {
+        self.shared.lock().post_statuses.extend(statuses);
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Every POST so far.
+    pub fn posts(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == "POST")
+            .collect()
+    }
+
+    /// Waits until `count` posts have arrived, and returns all requests; panics after
+    /// [`PATIENCE`].
+    pub fn wait_for_posts(&self, count: usize) -> Vec<Recorded> {
+        self.wait_until(|requests| requests.iter().filter(|r| r.method == "POST").count() >= count)
+    }
+
+    /// Waits until `done` holds for the requests so far; panics after [`PATIENCE`].
+    pub fn wait_until(&self, done: impl Fn(&[Recorded]) -> bool) -> Vec<Recorded> {
+        let deadline = Instant::now() + PATIENCE;
+        let mut state = self.shared.lock();
+        while !done(&state.requests) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "timed out; requests so far: {:#?}",
+                state.requests
+            );
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+        state.requests.clone()
+    }
+}
+
+impl Drop for MockRuntimeApi {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.changed.notify_all();
+        // Wake the acceptor, which then sees `closed`.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(acceptor) = self.acceptor.take() {
+            let _ = acceptor.join();
+        }
+    }
+}
+
+fn accept(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = Vec::new();
+    for stream in listener.incoming() {
+        if shared.lock().closed {
+            break;
+        }
+        let Ok(stream) = stream else { continue };
+        let shared = Arc::clone(&shared);
+        connections.push(thread::spawn(move || serve(stream, &shared)));
+    }
+    for connection in connections {
+        let _ = connection.join();
+    }
+}
+
+/// Serves one keep-alive connection until the peer closes it or the mock stops.
+fn serve(stream: TcpStream, shared: &Shared) {
+    const MOST_REQUESTS_PER_CONNECTION: usize = 100_000;
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let mut writer = match stream.try_clone() {
+        Ok(writer) => writer,
+        Err(_) => return,
+    };
+    let mut reader = BufReader::new(stream);
+    for _ in 0..MOST_REQUESTS_PER_CONNECTION {
+        let Some(request) = read_request(&mut reader, shared) else {
+            return;
+        };
+        let is_next = request.method == "GET" && request.path.ends_with("/runtime/invocation/next");
+        let is_post = request.method == "POST";
+        {
+            let mut state = shared.lock();
+            state.requests.push(request);
+            shared.changed.notify_all();
+        }
+        let answer = if is_next {
+            match next_reply(shared) {
+                Some(reply) => render(reply),
+                None => return,
+            }
+        } else if is_post {
+            let status = shared.lock().post_statuses.pop_front().unwrap_or(202);
+            response(status, &[], br#"{"status":"OK"}"#)
+        } else {
+            response(404, &[], b"{}")
+        };
+        if writer
+            .write_all(&answer)
+            .and_then(|()| writer.flush())
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// The next scripted reply; with none queued, the poll blocks (as on Lambda) until one
+/// is queued or the mock stops.
+fn next_reply(shared: &Shared) -> Option<Reply> {
+    let mut state = shared.lock();
+    loop {
+        if state.closed {
+            return None;
+        }
+        if let Some(reply) = state.replies.pop_front() {
+            return Some(reply);
+        }
+        state = shared
+            .changed
+            .wait_timeout(state, Duration::from_millis(200))
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .0;
+    }
+}
+
+fn render(reply: Reply) -> Vec<u8> {
+    match reply {
+        Reply::Event(event) => response(200, &event.headers, &event.body),
+        Reply::Status(204) | Reply::NoContent => b"HTTP/1.1 204 No Content\r\n\r\n".to_vec(),
+        Reply::Status(status) => response(
+            status,
+            &[],
+            br#"{"errorType":"Mock","errorMessage":"scripted"}"#,
+        ),
+    }
+}
+
+fn response(status: u16, headers: &[(String, Vec<u8>)], body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status} Scripted\r\nContent-Length: {}\r\n",
+        body.len()
+    )
+    .into_bytes();
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
+/// Reads one request, waiting out read timeouts until the mock stops. `None` when the
+/// connection ends or the mock stops.
+fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Recorded> {
+    let request_line = read_line(reader, shared)?;
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next()?.to_owned();
+    let path = parts.next()?.to_owned();
+    let mut headers = Vec::new();
+    for _ in 0..1000 {
+        let line = read_line(reader, shared)?;
+        if line.is_empty() {
+            let body = read_body(reader, &headers, shared)?;
+            return Some(Recorded {
+                method,
+                path,
+                headers,
+                body,
+            });
+        }
+        let (name, value) = line.split_once(':')?;
+        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+    }
+    None
+}
+
+fn read_body(
+    reader: &mut BufReader<TcpStream>,
+    headers: &[(String, String)],
+    shared: &Shared,
+) -> Option<Vec<u8>> {
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        let mut body = Vec::new();
+        for _ in 0..1_000_000 {
+            let size =
+                usize::from_str_radix(read_line(reader, shared)?.split(';').next()?.trim(), 16)
+                    .ok()?;
+            if size == 0 {
+                read_line(reader, shared)?;
+                return Some(body);
+            }
+            let start = body.len();
+            body.resize(start + size, 0);
+            read_exact(reader, &mut body[start..], shared)?;
+            read_line(reader, shared)?;
+        }
+        return None;
+    }
+    let length = header("content-length").map_or(Some(0), |v| v.parse().ok())?;
+    let mut body = vec![0; length];
+    read_exact(reader, &mut body, shared)?;
+    Some(body)
+}
+
+fn is_timeout(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
+
+fn read_line(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<String> {
+    let mut line = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while Instant::now() < deadline {
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => return None,
+            Ok(_) if line.ends_with(b"\n") => {
+                let text = String::from_utf8_lossy(&line);
+                return Some(text.trim_end_matches(['\r', '\n']).to_owned());
+            }
+            Ok(_) => {}
+            Err(error) if is_timeout(&error) => {
+                if shared.lock().closed {
+                    return None;
+                }
+            }
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+fn read_exact(
+    reader: &mut BufReader<TcpStream>,
+    mut buf: &mut [u8],
+    shared: &Shared,
+) -> Option<()> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while !buf.is_empty() && Instant::now() < deadline {
+        match reader.read(buf) {
+            Ok(0) => return None,
+            Ok(n) => buf = &mut buf[n..],
+            Err(error) if is_timeout(&error) => {
+                if shared.lock().closed {
+                    return None;
+                }
+            }
+            Err(_) => return None,
+        }
+    }
+    buf.is_empty().then_some(())
+}
