@@ -1,1 +1,0 @@
-//! Example binaries live in src/bin.

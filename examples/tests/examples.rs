@@ -1,0 +1,124 @@
+//! Each example against a mock Runtime API, asserting its exact response; and each run
+//! on standard input as the README shows.
+
+use lambda_tests::{Event, Function, MockRuntimeApi, Recorded};
+
+const HELLO: &str = env!("CARGO_BIN_EXE_hello");
+const ECHO: &str = env!("CARGO_BIN_EXE_echo");
+const REDIRECT: &str = env!("CARGO_BIN_EXE_redirect");
+
+/// Serves one event and returns the one post the function made, and what it printed.
+fn invoke(binary: &str, env: &[(&str, &str)], event: &str) -> (Recorded, lambda_tests::Output) {
+    let mock = MockRuntimeApi::start();
+    mock.push_event(Event::new("req-1", event));
+    let function = Function::against(binary, &mock.address(), env);
+    mock.wait_for_posts(1);
+    let output = function.stop();
+    let posts = mock.posts();
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    (posts[0].clone(), output)
+}
+
+#[test]
+fn hello_greets_by_name_and_prints_the_event() {
+    let (post, output) = invoke(HELLO, &[], r#"{"name":"world"}"#);
+    assert_eq!(post.path, "/2018-06-01/runtime/invocation/req-1/response");
+    assert_eq!(post.body_text(), r#"{"message":"Hello, world!"}"#);
+    assert_eq!(output.stdout, "Hello world\n{\"name\":\"world\"}\n");
+}
+
+#[test]
+fn hello_without_a_name_is_an_error() {
+    let (post, _) = invoke(HELLO, &[], r#"{"nom":"x"}"#);
+    assert_eq!(post.path, "/2018-06-01/runtime/invocation/req-1/error");
+    assert_eq!(
+        post.header("lambda-runtime-function-error-type"),
+        Some("Function.SerdeJsonError")
+    );
+    assert_eq!(
+        post.body_text(),
+        r#"{"errorType":"SerdeJsonError","errorMessage":"missing field `name`","stackTrace":[]}"#
+    );
+}
+
+#[test]
+fn hello_on_standard_input() {
+    let output = Function::run_with_stdin(HELLO, &[], "{\"name\":\"world\"}\n");
+    assert_eq!(output.code(), Some(0));
+    assert_eq!(
+        output.stdout,
+        "Hello world\n{\"name\":\"world\"}\n{\"message\":\"Hello, world!\"}\n"
+    );
+}
+
+#[test]
+fn echo_renders_the_proxy_request() {
+    let event = r#"{
+        "resource": "/{proxy+}", "path": "/orders/7", "httpMethod": "POST",
+        "headers": {"Accept": "*/*"}, "multiValueHeaders": {"Accept": ["*/*"]},
+        "queryStringParameters": {"q": "1"}, "multiValueQueryStringParameters": {"q": ["1"]},
+        "pathParameters": {"proxy": "orders/7"}, "stageVariables": null,
+        "requestContext": {"stage": "prod"}, "body": "{\"qty\":2}", "isBase64Encoded": false
+    }"#;
+    let (post, _) = invoke(ECHO, &[], event);
+    let body = concat!(
+        "POST /orders/7\n",
+        "resource: \"/{proxy+}\"\n",
+        "headers: {\"Accept\": \"*/*\"}\n",
+        "multiValueHeaders: {\"Accept\": [\"*/*\"]}\n",
+        "queryStringParameters: {\"q\": \"1\"}\n",
+        "multiValueQueryStringParameters: {\"q\": [\"1\"]}\n",
+        "pathParameters: {\"proxy\": \"orders/7\"}\n",
+        "requestContext: \"{\\\"stage\\\":\\\"prod\\\"}\"\n",
+        "body: \"{\\\"qty\\\":2}\"\n",
+        "isBase64Encoded: false\n",
+    );
+    let expected = serde_json::json!({
+        "statusCode": 200,
+        "headers": {"Content-Type": "text/plain"},
+        "body": body,
+        "isBase64Encoded": false,
+    });
+    assert_eq!(post.body_json(), expected);
+}
+
+#[test]
+fn echo_needs_only_method_and_path() {
+    let (post, _) = invoke(ECHO, &[], r#"{"httpMethod":"GET","path":"/"}"#);
+    assert_eq!(
+        post.body_text(),
+        r#"{"statusCode":200,"headers":{"Content-Type":"text/plain"},"body":"GET /\n","isBase64Encoded":false}"#
+    );
+}
+
+#[test]
+fn redirect_answers_307_to_the_configured_target() {
+    let (post, _) = invoke(
+        REDIRECT,
+        &[("REDIRECT_TO", "https://example.com/new")],
+        r#"{"path":"/old"}"#,
+    );
+    assert_eq!(
+        post.body_text(),
+        r#"{"statusCode":307,"headers":{"Location":"https://example.com/new"}}"#
+    );
+}
+
+#[test]
+fn redirect_without_a_target_is_an_init_error() {
+    let mock = MockRuntimeApi::start();
+    mock.push_event(Event::new("req-1", "{}"));
+    let output = Function::against(REDIRECT, &mock.address(), &[]).wait();
+    assert_eq!(output.code(), Some(1));
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    assert_eq!(requests[0].path, "/2018-06-01/runtime/init/error");
+    assert_eq!(
+        requests[0].header("lambda-runtime-function-error-type"),
+        Some("Function.Error")
+    );
+    assert_eq!(
+        requests[0].body_text(),
+        r#"{"errorType":"Error","errorMessage":"REDIRECT_TO is not set; set it to the URL to redirect to","stackTrace":[]}"#
+    );
+}
