@@ -143,6 +143,16 @@ impl Diagnostic {
     }
 }
 
+/// `errorType: errorMessage`.
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.error_type, self.error_message)
+    }
+}
+
+/// A handler may return `Result<U, Diagnostic>` to choose its report directly.
+impl StdError for Diagnostic {}
+
 /// `{"errorType":…,"errorMessage":…,"stackTrace":[…]}`, in the order Lambda documents.
 impl serde::Serialize for Diagnostic {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

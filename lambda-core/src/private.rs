@@ -57,98 +57,106 @@ pub fn no_init() -> Result<(), Diagnostic> {
 // Choosing the report for an error type `E`, where `E` is concrete: in the generated
 // code. A blanket impl per case would collide (an impl for every `E: Error` overlaps one
 // for `String`, E0119), so each case is a trait implemented for `ErrorRef<E>` behind a
-// different number of references, and method lookup, which tries the fewest
-// dereferences first, picks the first case that applies:
+// different number of references; method lookup, which tries the fewest dereferences
+// first, picks the first case that applies and returns its tag, and the tag reports:
 //
-//     (&&&&&&ErrorRef(&error)).lambda_diagnostic()
+//     (&&&&&&ErrorRef(&error)).lambda_error_kind().report(&error)
 //
-// The order is the one documented on `Diagnose`.
+// The last case applies to every type, so an error type that fits none fails at its
+// `report` bound, `Reportable`, with one message at the user's type. The order is the
+// one documented on `Diagnose`.
 
 /// A borrowed error, the receiver of the `Via*` traits.
 pub struct ErrorRef<'a, E: ?Sized>(pub &'a E);
 
-/// Case 1: the user's own [`Diagnose`] implementation.
-pub trait ViaDiagnose {
-    /// The report.
-    fn lambda_diagnostic(&self) -> Diagnostic;
-}
-impl<E: Diagnose + ?Sized> ViaDiagnose for &&&&&ErrorRef<'_, E> {
-    fn lambda_diagnostic(&self) -> Diagnostic {
-        self.0.diagnostic()
-    }
+macro_rules! error_case {
+    ($(#[$doc:meta])* $via:ident, $kind:ident, [$($refs:tt)*], $bound:path, |$error:ident| $report:expr) => {
+        $(#[$doc])*
+        pub trait $via {
+            /// The case.
+            fn lambda_error_kind(&self) -> $kind {
+                $kind
+            }
+        }
+        impl<E: $bound + ?Sized> $via for $($refs)* ErrorRef<'_, E> {}
+
+        $(#[$doc])*
+        pub struct $kind;
+        impl $kind {
+            /// The report.
+            pub fn report<E: $bound + ?Sized>(self, $error: &E) -> Diagnostic {
+                $report
+            }
+        }
+    };
 }
 
-/// Case 2: a `std::error::Error`.
-pub trait ViaError {
-    /// The report.
-    fn lambda_diagnostic(&self) -> Diagnostic;
-}
-impl<E: StdError + 'static> ViaError for &&&&ErrorRef<'_, E> {
-    fn lambda_diagnostic(&self) -> Diagnostic {
-        Diagnostic::from_error(self.0)
-    }
-}
-
-/// Case 3a: a boxed `dyn Error + Send + Sync`, or a type like `anyhow::Error`.
-pub trait ViaDynErrorSendSync {
-    /// The report.
-    fn lambda_diagnostic(&self) -> Diagnostic;
-}
-impl<E: AsRef<dyn StdError + Send + Sync + 'static> + ?Sized> ViaDynErrorSendSync
-    for &&&ErrorRef<'_, E>
-{
-    fn lambda_diagnostic(&self) -> Diagnostic {
-        from_dyn_error(self.0.as_ref())
-    }
-}
-
-/// Case 3b: a boxed `dyn Error`.
-pub trait ViaDynError {
-    /// The report.
-    fn lambda_diagnostic(&self) -> Diagnostic;
-}
-impl<E: AsRef<dyn StdError + 'static> + ?Sized> ViaDynError for &&ErrorRef<'_, E> {
-    fn lambda_diagnostic(&self) -> Diagnostic {
-        from_dyn_error(self.0.as_ref())
-    }
-}
-
-/// Case 4: text, such as `String` or `&'static str`.
-pub trait ViaText {
-    /// The report.
-    fn lambda_diagnostic(&self) -> Diagnostic;
-}
-impl<E: AsRef<str> + ?Sized> ViaText for &ErrorRef<'_, E> {
-    fn lambda_diagnostic(&self) -> Diagnostic {
-        Diagnostic::new("Error", self.0.as_ref())
-    }
-}
-
-/// Case 5: anything else that can be displayed.
+error_case!(
+    /// Case 1: the user's own [`Diagnose`] implementation.
+    ViaDiagnose, DiagnoseKind, [&&&&&], Diagnose, |error| error.diagnostic()
+);
+error_case!(
+    /// Case 2: a `std::error::Error`.
+    ViaError, ErrorKind, [&&&&], StdErrorStatic, |error| Diagnostic::from_error(error)
+);
+error_case!(
+    /// Case 3a: a boxed `dyn Error + Send + Sync`, or a type like `anyhow::Error`.
+    ViaDynErrorSendSync, DynErrorSendSyncKind, [&&&], AsDynErrorSendSync, |error| from_dyn_error(error.as_ref())
+);
+error_case!(
+    /// Case 3b: a boxed `dyn Error`.
+    ViaDynError, DynErrorKind, [&&], AsDynError, |error| from_dyn_error(error.as_ref())
+);
+error_case!(
+    /// Case 4: text, such as `String` or `&'static str`.
+    ViaText, TextKind, [&], AsStr, |error| Diagnostic::new("Error", error.as_ref())
+);
+/// Case 5: anything else. Applies to every type, so that a type that is not even
+/// `Display` fails at [`DisplayKind::report`], whose bound names the problem.
 pub trait ViaDisplay {
-    /// The report.
-    fn lambda_diagnostic(&self) -> Diagnostic;
+    /// The case.
+    fn lambda_error_kind(&self) -> DisplayKind {
+        DisplayKind
+    }
 }
-impl<E: Display + ?Sized> ViaDisplay for ErrorRef<'_, E> {
-    fn lambda_diagnostic(&self) -> Diagnostic {
+impl<E: ?Sized> ViaDisplay for ErrorRef<'_, E> {}
+
+/// Case 5: anything else, which must at least be `Display`.
+pub struct DisplayKind;
+impl DisplayKind {
+    /// The report.
+    pub fn report<E: Reportable + ?Sized>(self, error: &E) -> Diagnostic {
         Diagnostic::new(
             short_type_name(std::any::type_name::<E>()),
-            self.0.to_string(),
+            error.to_string(),
         )
     }
 }
 
-/// Checks, at the user's error type, that it can be reported at all.
+/// `std::error::Error + 'static`, as one path for `error_case!`.
+pub trait StdErrorStatic: StdError + 'static {}
+impl<E: StdError + 'static> StdErrorStatic for E {}
+
+/// `AsRef<dyn Error + Send + Sync>`, as one path for `error_case!`.
+pub trait AsDynErrorSendSync: AsRef<dyn StdError + Send + Sync + 'static> {}
+impl<E: AsRef<dyn StdError + Send + Sync + 'static> + ?Sized> AsDynErrorSendSync for E {}
+
+/// `AsRef<dyn Error>`, as one path for `error_case!`.
+pub trait AsDynError: AsRef<dyn StdError + 'static> {}
+impl<E: AsRef<dyn StdError + 'static> + ?Sized> AsDynError for E {}
+
+/// `AsRef<str>`, as one path for `error_case!`.
+pub trait AsStr: AsRef<str> {}
+impl<E: AsRef<str> + ?Sized> AsStr for E {}
+
+/// What every error type must be: something that can be displayed.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be reported as a Lambda error",
     label = "the error type of a handler must implement `std::fmt::Display`",
     note = "implement `std::error::Error` or `Display` for it, or `lambda_core::Diagnose` to choose the report"
 )]
-pub trait Reportable {}
+pub trait Reportable: Display {}
 impl<E: Display + ?Sized> Reportable for E {}
-
-/// Names the `Reportable` bound where the macro can point it at the user's type.
-pub fn assert_reportable<E: Reportable + ?Sized>(_: &E) {}
 
 // `init` may return `S` or `Result<S, E>`; the macro sees only a path, so the value's
 // type picks the case, as above.
@@ -198,7 +206,7 @@ mod tests {
     macro_rules! report {
         ($error:expr) => {{
             let error = $error;
-            (&&&&&&ErrorRef(&error)).lambda_diagnostic()
+            (&&&&&&ErrorRef(&error)).lambda_error_kind().report(&error)
         }};
     }
 

@@ -26,13 +26,23 @@ pub(crate) fn lambda(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
 }
 
 /// On error: the user's item unchanged, the errors, and an empty `main`, so that rustc
-/// reports the errors and not also a missing `main` or a cascade of unresolved names.
+/// reports the errors and not also a missing `main`. No `main` is added where the item
+/// is itself `main`, or a method (where a `main` would not be the crate's).
 pub(crate) fn fallback(item: TokenStream, errors: &syn::Error) -> TokenStream {
     let errors = errors.to_compile_error();
+    let placeholder_main = match syn::parse2::<syn::ItemFn>(item.clone()) {
+        Ok(function) => function.sig.ident != "main" && function.sig.receiver().is_none(),
+        Err(_) => true,
+    };
+    let main = placeholder_main.then(|| {
+        quote!(
+            fn main() {}
+        )
+    });
     quote! {
         #item
         #errors
-        fn main() {}
+        #main
     }
 }
 
@@ -162,18 +172,18 @@ fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenSt
 }
 
 /// The report for `error`, chosen where its type is concrete (see `__private`). The
-/// `Display` check is spanned at the error type so that its message points there.
+/// call that checks the last case's bound is spanned at the error type, so that a type
+/// that cannot be reported is named there.
 fn report_error(krate: &CratePath, error: &Ident, span: Span) -> TokenStream {
     let private = krate.private(Span::call_site());
-    let checked = krate.private(span);
+    let report = quote_spanned!(span=> .report(&#error));
     quote! {{
         #[allow(unused_imports)]
         use #private::{
             ViaDiagnose as _, ViaError as _, ViaDynErrorSendSync as _, ViaDynError as _,
             ViaText as _, ViaDisplay as _,
         };
-        #checked::assert_reportable(&#error);
-        (&&&&&&#private::ErrorRef(&#error)).lambda_diagnostic()
+        (&&&&&&#private::ErrorRef(&#error)).lambda_error_kind()#report
     }}
 }
 

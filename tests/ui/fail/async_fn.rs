@@ -1,0 +1,6 @@
+use lambda_core::lambda;
+
+#[lambda]
+async fn handler(event: String) -> String {
+    event
+}

@@ -1,0 +1,6 @@
+use lambda_core::lambda;
+
+#[lambda]
+fn handler<T>(event: T) -> T {
+    event
+}

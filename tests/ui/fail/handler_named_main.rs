@@ -1,0 +1,6 @@
+use lambda_core::lambda;
+
+#[lambda]
+fn main(event: String) -> String {
+    event
+}

@@ -1,0 +1,4 @@
+use lambda_core::lambda;
+
+#[lambda]
+struct Handler;

@@ -1,0 +1,19 @@
+#![deny(warnings)]
+
+use lambda_core::{lambda, Context};
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+pub struct Order {
+    pub id: u64,
+}
+
+#[derive(Serialize)]
+pub struct Receipt {
+    pub id: u64,
+}
+
+#[lambda]
+fn handler(event: Order, ctx: Context) -> Receipt {
+    Receipt { id: event.id + ctx.request_id.len() as u64 }
+}

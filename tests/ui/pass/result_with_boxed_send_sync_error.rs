@@ -1,0 +1,20 @@
+#![deny(warnings)]
+
+use lambda_core::lambda;
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+pub struct Order {
+    pub id: u64,
+}
+
+#[derive(Serialize)]
+pub struct Receipt {
+    pub id: u64,
+}
+
+#[lambda]
+fn handler(event: Order) -> Result<Receipt, Box<dyn std::error::Error + Send + Sync>> {
+    let offset: u64 = "1".parse()?;
+    Ok(Receipt { id: event.id + offset })
+}

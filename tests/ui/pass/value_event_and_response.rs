@@ -1,0 +1,19 @@
+#![deny(warnings)]
+
+use lambda_core::lambda;
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+pub struct Order {
+    pub id: u64,
+}
+
+#[derive(Serialize)]
+pub struct Receipt {
+    pub id: u64,
+}
+
+#[lambda]
+fn handler(event: serde_json::Value) -> serde_json::Value {
+    event
+}
