@@ -45,6 +45,9 @@ pub enum Reply {
     Status(u16),
     /// `204 No Content`, as cargo-lambda answers when idle.
     NoContent,
+    /// The reply, sent only after the connection has been held this long (as Lambda
+    /// holds a poll while no event comes).
+    After(std::time::Duration, Box<Reply>),
 }
 
 /// An event with its headers.
@@ -287,6 +290,10 @@ fn next_reply(shared: &Shared) -> Option<Reply> {
 
 fn render(reply: Reply) -> Vec<u8> {
     match reply {
+        Reply::After(delay, reply) => {
+            thread::sleep(delay);
+            render(*reply)
+        }
         Reply::Event(event) => response(200, &event.headers, &event.body),
         Reply::Status(204) | Reply::NoContent => b"HTTP/1.1 204 No Content\r\n\r\n".to_vec(),
         Reply::Status(status) => response(

@@ -211,6 +211,30 @@ fn malformed_optional_headers_are_ignored_with_one_line_each() {
 }
 
 #[test]
+fn a_poll_held_longer_than_any_post_timeout_still_gets_its_event() {
+    // Posts time out after 5 s; `/next` must not time out at all.
+    let held = std::time::Duration::from_secs(7);
+    let mock = MockRuntimeApi::start();
+    mock.push(Reply::After(
+        held,
+        Box::new(Reply::Event(Event::new("late", answer(json!("waited"))))),
+    ));
+    let function = Function::against(FAULTS, &mock.address(), &[]);
+    let requests = mock.wait_for_posts(1);
+    let output = function.stop();
+    assert_eq!(
+        posts(&requests)[0].path,
+        "/2018-06-01/runtime/invocation/late/response"
+    );
+    assert_eq!(
+        requests.iter().filter(|r| r.method == "GET").count(),
+        1,
+        "the first poll was not given up"
+    );
+    assert_eq!(output.stderr, "");
+}
+
+#[test]
 fn polls_again_after_204_no_content() {
     let mock = MockRuntimeApi::start();
     for _ in 0..3 {
