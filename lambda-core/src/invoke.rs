@@ -7,6 +7,12 @@ use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
+/// The largest event the Invoke API accepts for a synchronous call, in bytes: 6 MiB, from
+/// the service's "Request must be smaller than 6291456 bytes for the InvokeFunction
+/// operation".
+#[cfg_attr(not(feature = "emulator"), allow(dead_code))]
+pub(crate) const REQUEST_LIMIT: usize = 6 * 1024 * 1024;
+
 /// The largest response Lambda accepts, in bytes: 6 MiB plus 100, the `MaxPayloadSize`
 /// of AWS's Runtime Interface Emulator, which is also the number in the service's own
 /// "exceeded maximum allowed payload size (6291556 bytes)" message. Events are read up

@@ -28,8 +28,9 @@
 //! The function stays as written, so unit tests call it directly. The generated `main`
 //! polls the Runtime API for the next event, decodes it, calls the function with panics
 //! caught, and posts the response or a well-formed error report, one invocation at a
-//! time on the main thread. Without `AWS_LAMBDA_RUNTIME_API` in the environment it reads
-//! events from standard input instead, so the same binary runs on a laptop.
+//! time on the main thread. Without `AWS_LAMBDA_RUNTIME_API` in the environment the
+//! binary is its own emulator (the default `emulator` feature): it serves the Invoke
+//! endpoint of AWS's Runtime Interface Emulator, or reads events from standard input.
 //!
 //! How errors are reported is decided by [`Diagnose`] and [`Diagnostic`].
 #![deny(missing_docs)]
@@ -40,9 +41,10 @@ mod client;
 mod config;
 mod context;
 mod diagnostic;
+#[cfg(feature = "emulator")]
+mod emulator;
 mod error;
 mod invoke;
-mod local;
 mod runtime;
 
 #[doc(hidden)]

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::diagnostic::{from_dyn_error, short_type_name};
-use crate::{Context, Diagnose, Diagnostic, local, runtime};
+use crate::{Context, Diagnose, Diagnostic, runtime};
 use std::error::Error as StdError;
 use std::fmt::Display;
 pub use std::process::ExitCode;
@@ -11,7 +11,7 @@ pub use std::process::ExitCode;
 pub use crate::invoke::Outcome;
 
 /// The generated `main`: runs as a Lambda runtime when `AWS_LAMBDA_RUNTIME_API` is set,
-/// and on standard input otherwise.
+/// and as its own emulator otherwise.
 pub fn run<S>(
     init: impl FnOnce() -> Result<S, Diagnostic>,
     handler: impl FnMut(&[u8], &Context, &S) -> Outcome,
@@ -19,8 +19,29 @@ pub fn run<S>(
     let config = Config::from_env();
     match config.runtime_api.clone() {
         Some(runtime_api) => runtime::run(&config, &runtime_api, init, handler),
-        None => local::run(&config, init, handler),
+        None => run_locally(),
     }
+}
+
+/// Serves the Invoke endpoint when asked to (`--serve`) or when a person is at the
+/// terminal; otherwise invokes the function with the events on standard input.
+#[cfg(feature = "emulator")]
+fn run_locally() -> ExitCode {
+    use std::io::IsTerminal;
+    let serve = std::env::args_os().skip(1).any(|arg| arg == "--serve");
+    if serve || std::io::stdin().is_terminal() {
+        crate::emulator::serve()
+    } else {
+        crate::emulator::run_stdin()
+    }
+}
+
+#[cfg(not(feature = "emulator"))]
+fn run_locally() -> ExitCode {
+    crate::log(format_args!(
+        "AWS_LAMBDA_RUNTIME_API is not set, and this binary was built without the `emulator` feature that runs it locally"
+    ));
+    ExitCode::FAILURE
 }
 
 /// Decodes the event, or says why it could not be (`Runtime.InvalidEvent`).

@@ -44,6 +44,11 @@ impl Function {
         Function::start_with_stdin(binary, env, None)
     }
 
+    /// Starts it with arguments, such as `--serve`.
+    pub fn start_with_args(binary: &str, args: &[&str], env: &[(&str, &str)]) -> Function {
+        Function::spawn(binary, args, env, None)
+    }
+
     /// Starts it against a Runtime API at `address`.
     pub fn against(binary: &str, address: &str, env: &[(&str, &str)]) -> Function {
         let mut all = vec![("AWS_LAMBDA_RUNTIME_API", address)];
@@ -57,8 +62,13 @@ impl Function {
     }
 
     fn start_with_stdin(binary: &str, env: &[(&str, &str)], input: Option<&str>) -> Function {
+        Function::spawn(binary, &[], env, input)
+    }
+
+    fn spawn(binary: &str, args: &[&str], env: &[(&str, &str)], input: Option<&str>) -> Function {
         let mut command = Command::new(binary);
         command
+            .args(args)
             .env_clear()
             .envs(env.iter().copied())
             .stdin(if input.is_some() {
@@ -102,13 +112,35 @@ impl Function {
         }
     }
 
-    /// Stops the process (it serves forever when all goes well).
+    /// Waits until standard error holds a line for which `found` is true, and returns
+    /// that line; panics after [`PATIENCE`].
+    pub fn wait_for_stderr_line(&self, found: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            let text = self.stderr.snapshot();
+            if let Some(line) = text.lines().find(|line| found(line)) {
+                return line.to_owned();
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        panic!("no such line on standard error: {}", self.stderr.snapshot());
+    }
+
+    /// Stops the process and the processes it started (it serves forever when all goes
+    /// well), each by its PID.
     pub fn stop(mut self) -> Output {
         if let Ok(Some(status)) = self.child.try_wait() {
             return self.output(Some(status));
         }
+        let descendants = descendants(self.child.id());
         let _ = self.child.kill();
         let _ = self.child.wait();
+        for pid in descendants {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
         self.output(None)
     }
 
@@ -124,10 +156,44 @@ impl Function {
 impl Drop for Function {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
+            let descendants = descendants(self.child.id());
             let _ = self.child.kill();
             let _ = self.child.wait();
+            for pid in descendants {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .stderr(Stdio::null())
+                    .status();
+            }
         }
     }
+}
+
+/// The PIDs of the processes `pid` started, and theirs, from Linux's
+/// `/proc/<pid>/task/<tid>/children`.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut pending = vec![pid];
+    while let Some(parent) = pending.pop() {
+        if found.len() > 1000 {
+            break;
+        }
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{parent}/task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            for child in children
+                .split_whitespace()
+                .filter_map(|pid| pid.parse().ok())
+            {
+                found.push(child);
+                pending.push(child);
+            }
+        }
+    }
+    found
 }
 
 /// Reads a pipe to its end on a thread, so the child never blocks on a full pipe.
@@ -151,6 +217,11 @@ impl Collector {
             })
         });
         Collector { text, reader }
+    }
+
+    /// What was printed so far.
+    fn snapshot(&self) -> String {
+        String::from_utf8_lossy(&self.text.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
     }
 
     /// All that was printed, once the pipe has closed (the process has exited).

@@ -1,9 +1,35 @@
-//! Without `AWS_LAMBDA_RUNTIME_API`, the function reads events from standard input.
+//! Without `AWS_LAMBDA_RUNTIME_API` and with standard input not a terminal, the function
+//! invokes itself (through the emulator's child process) with each event on standard
+//! input.
 
-use lambda_tests::Function;
+use lambda_tests::{Function, Output};
 
 const FAULTS: &str = env!("CARGO_BIN_EXE_fixture_faults");
 const INIT: &str = env!("CARGO_BIN_EXE_fixture_init");
+
+/// Lambda's three lines per invocation, and the runtime's own one-line messages.
+fn assert_lambda_log(output: &Output, invocations: usize) {
+    let lines = output.stderr_lines();
+    let count = |prefix: &str| lines.iter().filter(|line| line.starts_with(prefix)).count();
+    assert_eq!(
+        (
+            count("START RequestId: "),
+            count("END RequestId: "),
+            count("REPORT RequestId: ")
+        ),
+        (invocations, invocations, invocations),
+        "{}",
+        output.stderr
+    );
+    for line in &lines {
+        assert!(
+            ["START ", "END ", "REPORT ", "lambda_core: "]
+                .iter()
+                .any(|prefix| line.starts_with(prefix)),
+            "unexpected line {line:?}"
+        );
+    }
+}
 
 #[test]
 fn answers_each_line_on_its_own_line_and_exits_0() {
@@ -11,7 +37,23 @@ fn answers_each_line_on_its_own_line_and_exits_0() {
     let output = Function::run_with_stdin(FAULTS, &[], input);
     assert_eq!(output.code(), Some(0));
     assert_eq!(output.stdout_lines(), ["1", r#"{"a":[true]}"#]);
-    assert_eq!(output.stderr, "");
+    assert_lambda_log(&output, 2);
+    let reports: Vec<_> = output
+        .stderr_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("REPORT "))
+        .collect();
+    assert!(reports[0].contains("\tInit Duration: "), "{}", reports[0]);
+    assert!(
+        !reports[1].contains("Init Duration"),
+        "one init for both events: {}",
+        reports[1]
+    );
+    assert!(
+        reports[0].contains("\tMemory Size: 3008 MB\tMax Memory Used: "),
+        "{}",
+        reports[0]
+    );
 }
 
 #[test]
@@ -36,15 +78,10 @@ fn failures_print_the_error_report_go_on_and_exit_1() {
     assert!(lines[1].starts_with(r#"{"errorType":"Runtime.InvalidEvent","errorMessage":"could not decode the event as Command: "#), "{}", lines[1]);
     assert!(lines[2].starts_with(r#"{"errorType":"Runtime.Panic","errorMessage":"the handler panicked","stackTrace":["tests/src/bin/fixture_faults.rs:"#), "{}", lines[2]);
     assert_eq!(lines[3], "2");
-    let stderr = output.stderr_lines();
+    assert_lambda_log(&output, 4);
     assert_eq!(
-        stderr.last(),
+        output.stderr_lines().last(),
         Some(&"lambda_core: 3 of 4 invocations failed")
-    );
-    assert!(
-        stderr.iter().all(|line| line.starts_with("lambda_core: ")),
-        "{}",
-        output.stderr
     );
 }
 
@@ -62,27 +99,48 @@ fn no_input_is_no_invocation_and_exit_0() {
 }
 
 #[test]
-fn init_runs_once_for_all_events() {
+fn init_runs_once_for_all_events_with_a_fresh_request_id_each() {
     let output = Function::run_with_stdin(INIT, &[("FIXTURE_INIT", "ok")], "\"a\"\n\"b\"\n");
     assert_eq!(output.code(), Some(0));
+    let answers: Vec<serde_json::Value> = output
+        .stdout_lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(
-        output.stdout_lines(),
-        [
-            r#"{"greeting":"hi a","init_calls":1,"request_id":"local-1"}"#,
-            r#"{"greeting":"hi b","init_calls":1,"request_id":"local-2"}"#,
-        ]
+        (
+            answers[0]["greeting"].as_str(),
+            answers[0]["init_calls"].as_u64()
+        ),
+        (Some("hi a"), Some(1))
+    );
+    assert_eq!(
+        (
+            answers[1]["greeting"].as_str(),
+            answers[1]["init_calls"].as_u64()
+        ),
+        (Some("hi b"), Some(1))
+    );
+    let ids: Vec<&str> = answers
+        .iter()
+        .filter_map(|a| a["request_id"].as_str())
+        .collect();
+    assert!(
+        ids[0] != ids[1] && ids.iter().all(|id| id.len() == 36),
+        "{ids:?}"
     );
 }
 
 #[test]
-fn a_failing_init_prints_its_report_and_exits_1() {
-    let output = Function::run_with_stdin(INIT, &[("FIXTURE_INIT", "panic")], "\"a\"\n");
+fn a_failing_init_answers_each_event_with_its_report_and_exits_1() {
+    let output = Function::run_with_stdin(INIT, &[("FIXTURE_INIT", "panic")], "\"a\"\n\"b\"\n");
     assert_eq!(output.code(), Some(1));
-    assert!(
-        output
-            .stdout
-            .starts_with(r#"{"errorType":"Runtime.Panic","errorMessage":"init panicked""#),
-        "{}",
-        output.stdout
-    );
+    let lines = output.stdout_lines();
+    assert_eq!(lines.len(), 2, "{}", output.stdout);
+    for line in lines {
+        assert!(
+            line.starts_with(r#"{"errorType":"Runtime.Panic","errorMessage":"init panicked""#),
+            "{line}"
+        );
+    }
 }

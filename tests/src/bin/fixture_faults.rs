@@ -15,6 +15,8 @@ enum Command {
     PanicInDisplay,
     Unencodable,
     Oversized { bytes: usize },
+    Exit { code: i32 },
+    Sleep { ms: u64 },
 }
 
 #[derive(Serialize)]
@@ -72,5 +74,10 @@ fn handler(command: Command) -> Result<Answer, FaultError> {
         Command::PanicInDisplay => Err(FaultError::DisplayPanics),
         Command::Unencodable => Ok(Answer::NotJson(HashMap::from([((1, 2), 3)]))),
         Command::Oversized { bytes } => Ok(Answer::Text("x".repeat(bytes))),
+        Command::Exit { code } => std::process::exit(code),
+        Command::Sleep { ms } => {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            Ok(Answer::Text("slept".to_owned()))
+        }
     }
 }

@@ -1,44 +1,26 @@
-//! Running without AWS: events from standard input, answers on standard output.
+//! Events from standard input, answers on standard output, each through the supervisor:
+//! the same function process and Runtime API as the Invoke endpoint uses.
 
-use crate::config::Config;
-use crate::invoke::{self, Outcome};
-use crate::{Context, Diagnostic, log};
+use super::Supervisor;
+use crate::log;
 use serde::de::IgnoredAny;
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
 /// Reads JSON events from standard input (one per line, or any whitespace-separated
-/// sequence, such as one pretty-printed document), runs each through the same path as
-/// on Lambda, and prints each response or error report as one JSON line.
-///
-/// Fails when init or any invocation failed.
-pub(crate) fn run<S>(
-    config: &Config,
-    init: impl FnOnce() -> Result<S, Diagnostic>,
-    mut handler: impl FnMut(&[u8], &Context, &S) -> Outcome,
-) -> ExitCode {
-    let stdin = io::stdin();
-    if stdin.is_terminal() {
-        log(format_args!(
-            "AWS_LAMBDA_RUNTIME_API is not set: reading JSON events from standard input, one per line (end with Ctrl-D)"
-        ));
-    }
-    let mut stdout = io::stdout();
-    let state = match invoke::init(init) {
-        Ok(state) => state,
-        Err(report) => {
-            log(format_args!(
-                "init failed: {}: {}",
-                report.error_type, report.error_message
-            ));
-            let _ = print_line(&mut stdout, &report.to_json());
+/// sequence, such as one pretty-printed document), invokes the function with each, and
+/// prints each response or error report as one line. Fails if any invocation failed.
+pub(crate) fn run() -> ExitCode {
+    let mut supervisor = match Supervisor::start() {
+        Ok(supervisor) => supervisor,
+        Err(error) => {
+            log(format_args!("cannot start the emulator: {error}"));
             return ExitCode::FAILURE;
         }
     };
-
+    let stdin = io::stdin();
     let mut events = EventReader::new(stdin.lock());
-    let mut failed = 0_usize;
-    let mut count = 0_usize;
+    let (mut count, mut failed) = (0_usize, 0_usize);
     loop {
         let event = match events.next_event() {
             Ok(Some(event)) => event,
@@ -49,23 +31,9 @@ pub(crate) fn run<S>(
             }
         };
         count += 1;
-        let context = Context {
-            request_id: format!("local-{count}"),
-            function: config.function.clone(),
-            ..Context::default()
-        };
-        let answer = match invoke::invoke(&mut handler, &event, &context, &state) {
-            Outcome::Response(body) => body,
-            Outcome::Error(report) => {
-                failed += 1;
-                log(format_args!(
-                    "{}: {}: {}",
-                    context.request_id, report.error_type, report.error_message
-                ));
-                report.to_json()
-            }
-        };
-        if let Err(error) = print_line(&mut stdout, &answer) {
+        let reply = supervisor.invoke(event, None);
+        failed += usize::from(reply.function_error);
+        if let Err(error) = print_line(&reply.body) {
             log(format_args!("could not write to standard output: {error}"));
             return ExitCode::FAILURE;
         }
@@ -77,8 +45,8 @@ pub(crate) fn run<S>(
     ExitCode::SUCCESS
 }
 
-fn print_line(out: &mut io::Stdout, line: &[u8]) -> io::Result<()> {
-    let mut out = out.lock();
+fn print_line(line: &[u8]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
     out.write_all(line)?;
     out.write_all(b"\n")?;
     out.flush()

@@ -1,0 +1,110 @@
+//! Identifiers the emulator makes up as Lambda would: request ids and X-Ray trace ids.
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// 64 unpredictable-enough bits: std's per-process random hash keys over a counter and
+/// the clock. Ids only need to be unique, not secret.
+fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    hasher.finish()
+}
+
+/// A random (version 4) UUID, the form of Lambda's request ids.
+pub(crate) fn request_id() -> String {
+    let (high, low) = (random_u64(), random_u64());
+    let high = (high & 0xffff_ffff_ffff_0fff) | 0x4000;
+    let low = (low & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        high >> 32,
+        (high >> 16) & 0xffff,
+        high & 0xffff,
+        low >> 48,
+        low & 0xffff_ffff_ffff
+    )
+}
+
+/// An X-Ray trace header: `Root=1-<epoch seconds hex>-<96 random bits>;Parent=…;Sampled=0`.
+pub(crate) fn trace_id() -> String {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    format!(
+        "Root=1-{seconds:08x}-{:08x}{:016x};Parent={:016x};Sampled=0",
+        random_u64() as u32,
+        random_u64(),
+        random_u64()
+    )
+}
+
+/// Decodes standard base64 (padding optional), as the Invoke API carries
+/// `X-Amz-Client-Context`; `None` if it is not base64.
+pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    fn value(byte: u8) -> Option<u32> {
+        Some(match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let digits = text.trim().trim_end_matches('=').as_bytes();
+    if digits.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for group in digits.chunks(4) {
+        let mut bits = 0_u32;
+        for (i, &byte) in group.iter().enumerate() {
+            bits |= value(byte)? << (18 - 6 * i);
+        }
+        let bytes = bits.to_be_bytes();
+        out.extend_from_slice(&bytes[1..group.len()]);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_version_4_uuids_and_differ() {
+        let (a, b) = (request_id(), request_id());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"), "{a}");
+        assert!(crate::context::is_safe_request_id(a.as_bytes()));
+    }
+
+    #[test]
+    fn trace_ids_have_the_x_ray_shape() {
+        let trace = trace_id();
+        let root = trace.strip_prefix("Root=1-").unwrap();
+        assert_eq!(root.split(';').next().unwrap().len(), 8 + 1 + 24, "{trace}");
+        assert!(trace.ends_with(";Sampled=0"));
+    }
+
+    #[test]
+    fn decodes_base64() {
+        assert_eq!(decode_base64("eyJhIjoxfQ==").unwrap(), br#"{"a":1}"#);
+        assert_eq!(decode_base64("eyJhIjoxfQ").unwrap(), br#"{"a":1}"#);
+        assert_eq!(decode_base64("").unwrap(), b"");
+        assert!(decode_base64("{\"a\":1}").is_none());
+        assert!(decode_base64("abcde").is_none());
+    }
+}

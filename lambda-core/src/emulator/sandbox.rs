@@ -1,0 +1,256 @@
+//! The Runtime API that the function process talks to: one event at a time handed out
+//! on `/next`, and the answer it posts kept for the supervisor.
+
+use super::http::{self, Request, Response};
+use crate::invoke::PAYLOAD_LIMIT;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// An event waiting for the function's `/next`.
+pub(crate) struct Event {
+    pub(crate) request_id: String,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+/// What the function posted for the current event.
+pub(crate) enum Answer {
+    /// `/response`: the body and its content type.
+    Response { body: Vec<u8>, content_type: String },
+    /// `/error`, or a response over the payload limit: the error JSON.
+    Error(Vec<u8>),
+}
+
+#[derive(Default)]
+struct State {
+    /// Bumped for every new function process, so that a poll left over from a killed
+    /// one cannot take an event meant for the next.
+    generation: u64,
+    /// When this process first called `/next` (its init ended then).
+    init_done: Option<Instant>,
+    queued: Option<Event>,
+    /// The id handed out and not yet answered.
+    active: Option<String>,
+    answer: Option<Answer>,
+    init_error: Option<Vec<u8>>,
+}
+
+/// The Runtime API server. It runs until the process ends.
+#[derive(Clone)]
+pub(crate) struct Sandbox {
+    shared: Arc<(Mutex<State>, Condvar)>,
+    address: SocketAddr,
+}
+
+impl Sandbox {
+    pub(crate) fn start() -> std::io::Result<Sandbox> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let address = listener.local_addr()?;
+        let sandbox = Sandbox {
+            shared: Arc::default(),
+            address,
+        };
+        let server = sandbox.clone();
+        thread::spawn(move || {
+            http::serve(
+                listener,
+                PAYLOAD_LIMIT,
+                Arc::new(move |request| server.answer(request)),
+            )
+        });
+        Ok(sandbox)
+    }
+
+    /// `host:port`, for the function's `AWS_LAMBDA_RUNTIME_API`.
+    pub(crate) fn address(&self) -> String {
+        self.address.to_string()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.shared
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Forgets everything of the previous function process.
+    pub(crate) fn reset(&self) {
+        let mut state = self.lock();
+        let generation = state.generation + 1;
+        *state = State {
+            generation,
+            ..State::default()
+        };
+        self.shared.1.notify_all();
+    }
+
+    pub(crate) fn init_done(&self) -> Option<Instant> {
+        self.lock().init_done
+    }
+
+    /// Hands `event` to the next `/next`.
+    pub(crate) fn queue(&self, event: Event) {
+        let mut state = self.lock();
+        state.answer = None;
+        state.queued = Some(event);
+        self.shared.1.notify_all();
+    }
+
+    /// Waits up to `wait` for the answer to the current event, or an init error.
+    pub(crate) fn wait(&self, wait: Duration) -> Option<Result<Answer, Vec<u8>>> {
+        let mut state = self.lock();
+        if state.answer.is_none() && state.init_error.is_none() {
+            state = self
+                .shared
+                .1
+                .wait_timeout(state, wait)
+                .map_or_else(|p| p.into_inner().0, |(s, _)| s);
+        }
+        if let Some(init_error) = state.init_error.take() {
+            return Some(Err(init_error));
+        }
+        state.answer.take().map(Ok)
+    }
+
+    fn answer(&self, request: Request) -> Response {
+        let full_path = request.path.clone();
+        let path = full_path.strip_prefix("/2018-06-01").unwrap_or("");
+        match (request.method.as_str(), path) {
+            ("GET", "/runtime/invocation/next") => self.next(),
+            ("POST", "/runtime/init/error") => self.init_error(request),
+            ("POST", path) => match path
+                .strip_prefix("/runtime/invocation/")
+                .and_then(|rest| rest.split_once('/'))
+            {
+                Some((id, "response")) => self.respond(id, request),
+                Some((id, "error")) => self.error(id, request),
+                _ => not_found(),
+            },
+            _ => not_found(),
+        }
+    }
+
+    /// Blocks until an event is queued, as Lambda does.
+    fn next(&self) -> Response {
+        let mut state = self.lock();
+        let generation = state.generation;
+        state.init_done.get_or_insert_with(Instant::now);
+        loop {
+            if state.generation != generation {
+                return Response {
+                    close: true,
+                    ..Response::json(403, invalid_state())
+                };
+            }
+            if let Some(event) = state.queued.take() {
+                state.active = Some(event.request_id.clone());
+                let mut response = Response::new(200, event.body)
+                    .header("content-type", "application/json")
+                    .header("lambda-runtime-aws-request-id", event.request_id);
+                response.headers.extend(event.headers);
+                return response;
+            }
+            state = self
+                .shared
+                .1
+                .wait_timeout(state, Duration::from_millis(250))
+                .map_or_else(|p| p.into_inner().0, |(s, _)| s);
+        }
+    }
+
+    fn respond(&self, id: &str, request: Request) -> Response {
+        let answer = if let Some(size) = request.oversized {
+            Answer::Error(response_too_large(size))
+        } else {
+            let content_type = request
+                .header("content-type")
+                .unwrap_or("application/json")
+                .to_owned();
+            Answer::Response {
+                body: request.body,
+                content_type,
+            }
+        };
+        let too_large = matches!(answer, Answer::Error(_));
+        match self.accept(id, answer) {
+            Err(refusal) => refusal,
+            Ok(()) if too_large => Response::json(
+                413,
+                format!(
+                    r#"{{"errorType":"RequestEntityTooLarge","errorMessage":"Exceeded maximum allowed payload size ({PAYLOAD_LIMIT} bytes)."}}"#
+                ),
+            ),
+            Ok(()) => accepted(),
+        }
+    }
+
+    fn error(&self, id: &str, request: Request) -> Response {
+        let body = error_body(&request);
+        self.accept(id, Answer::Error(body))
+            .map_or_else(|refusal| refusal, |()| accepted())
+    }
+
+    /// Takes the answer for `id` if `id` is the event handed out and not yet answered.
+    fn accept(&self, id: &str, answer: Answer) -> Result<(), Response> {
+        let mut state = self.lock();
+        if state.active.as_deref() != Some(id) {
+            return Err(Response::json(
+                400,
+                r#"{"errorType":"InvalidRequestID","errorMessage":"Invalid request ID"}"#,
+            ));
+        }
+        state.active = None;
+        state.answer = Some(answer);
+        self.shared.1.notify_all();
+        Ok(())
+    }
+
+    /// Legal only before the first `/next`, as on Lambda.
+    fn init_error(&self, request: Request) -> Response {
+        let mut state = self.lock();
+        if state.init_done.is_some() {
+            return Response::json(403, invalid_state());
+        }
+        state.init_error = Some(error_body(&request));
+        self.shared.1.notify_all();
+        accepted()
+    }
+}
+
+/// The posted error JSON; an empty or unreadable body is rebuilt from the error-type
+/// header, as Lambda does.
+fn error_body(request: &Request) -> Vec<u8> {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(&request.body).is_ok() {
+        return request.body.clone();
+    }
+    let error_type = request
+        .header("lambda-runtime-function-error-type")
+        .unwrap_or("Runtime.Unknown");
+    serde_json::json!({"errorType": error_type, "errorMessage": "the function's error report could not be read"})
+        .to_string()
+        .into_bytes()
+}
+
+pub(crate) fn response_too_large(size: usize) -> Vec<u8> {
+    format!(
+        r#"{{"errorType":"Function.ResponseSizeTooLarge","errorMessage":"Response payload size ({size} bytes) exceeded maximum allowed payload size ({PAYLOAD_LIMIT} bytes)."}}"#
+    )
+    .into_bytes()
+}
+
+fn accepted() -> Response {
+    Response::json(202, r#"{"status":"OK"}"#)
+}
+
+fn not_found() -> Response {
+    Response::json(
+        404,
+        r#"{"errorType":"NotFound","errorMessage":"no such Runtime API path"}"#,
+    )
+}
+
+fn invalid_state() -> &'static str {
+    r#"{"errorType":"InvalidStateTransition","errorMessage":"not allowed in the current state"}"#
+}

@@ -1,0 +1,304 @@
+//! Runs the function as a child process against the sandbox, one invocation at a time,
+//! and answers as Lambda does when the function fails init, exits or overruns.
+
+use super::ids;
+use super::sandbox::{Answer, Event, Sandbox};
+use crate::log;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The function's settings, from the variables AWS's Runtime Interface Emulator reads,
+/// with its defaults.
+pub(crate) struct Settings {
+    /// `AWS_LAMBDA_FUNCTION_TIMEOUT`, in whole seconds (default 300).
+    pub(crate) timeout_secs: u64,
+    /// `AWS_LAMBDA_FUNCTION_NAME` (default: the binary's name).
+    pub(crate) function_name: String,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (default 3008).
+    pub(crate) memory_mb: String,
+    /// `AWS_LAMBDA_FUNCTION_VERSION` (default `$LATEST`).
+    pub(crate) version: String,
+    /// `AWS_REGION` (default `us-east-1`).
+    pub(crate) region: String,
+}
+
+impl Settings {
+    pub(crate) fn from_env(program: &std::path::Path) -> Settings {
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+        };
+        let timeout_secs = match var("AWS_LAMBDA_FUNCTION_TIMEOUT") {
+            None => 300,
+            Some(text) => match text.trim().parse() {
+                Ok(secs @ 1..) => secs,
+                _ => {
+                    log(format_args!(
+                        "AWS_LAMBDA_FUNCTION_TIMEOUT={text:?} is not a whole number of seconds; using 300"
+                    ));
+                    300
+                }
+            },
+        };
+        let binary = program
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned());
+        Settings {
+            timeout_secs,
+            function_name: var("AWS_LAMBDA_FUNCTION_NAME")
+                .or(binary)
+                .unwrap_or_else(|| "function".to_owned()),
+            memory_mb: var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").unwrap_or_else(|| "3008".to_owned()),
+            version: var("AWS_LAMBDA_FUNCTION_VERSION").unwrap_or_else(|| "$LATEST".to_owned()),
+            region: var("AWS_REGION").unwrap_or_else(|| "us-east-1".to_owned()),
+        }
+    }
+}
+
+/// The answer to one invocation, as the Invoke API gives it.
+pub(crate) struct Reply {
+    pub(crate) request_id: String,
+    pub(crate) body: Vec<u8>,
+    pub(crate) content_type: String,
+    /// `X-Amz-Function-Error: Unhandled`.
+    pub(crate) function_error: bool,
+}
+
+/// How an invocation ended.
+struct Ended {
+    body: Vec<u8>,
+    content_type: String,
+    function_error: bool,
+    /// The function process must go (it failed init, exited or overran).
+    reset: bool,
+}
+
+impl Ended {
+    /// A failure that ends the function process.
+    fn failed(body: Vec<u8>) -> Ended {
+        Ended {
+            body,
+            content_type: "application/json".to_owned(),
+            function_error: true,
+            reset: true,
+        }
+    }
+}
+
+struct Process {
+    child: Child,
+    spawned: Instant,
+    /// Whether a REPORT line has shown this process's init duration yet.
+    init_reported: bool,
+}
+
+pub(crate) struct Supervisor {
+    sandbox: Sandbox,
+    settings: Settings,
+    program: PathBuf,
+    process: Option<Process>,
+}
+
+impl Supervisor {
+    pub(crate) fn start() -> std::io::Result<Supervisor> {
+        let program = std::env::current_exe()?;
+        Ok(Supervisor {
+            sandbox: Sandbox::start()?,
+            settings: Settings::from_env(&program),
+            program,
+            process: None,
+        })
+    }
+
+    /// Runs one invocation through a function process, starting one if none runs.
+    pub(crate) fn invoke(&mut self, payload: Vec<u8>, client_context: Option<String>) -> Reply {
+        let request_id = ids::request_id();
+        eprintln!(
+            "START RequestId: {request_id} Version: {}",
+            self.settings.version
+        );
+        let queued = Instant::now();
+        let ended = match self.ensure_process() {
+            Ok(()) => self.run(&request_id, payload, client_context),
+            Err(error) => Ended::failed(error_json(
+                "Runtime.Unknown",
+                &format!("could not start the function: {error}"),
+            )),
+        };
+        self.report(&request_id, queued);
+        if ended.reset {
+            self.stop_process();
+        }
+        Reply {
+            request_id,
+            body: ended.body,
+            content_type: ended.content_type,
+            function_error: ended.function_error,
+        }
+    }
+
+    fn ensure_process(&mut self) -> std::io::Result<()> {
+        if let Some(process) = &mut self.process {
+            if matches!(process.child.try_wait(), Ok(None)) {
+                return Ok(());
+            }
+            self.stop_process();
+        }
+        self.sandbox.reset();
+        let child = Command::new(&self.program)
+            .env("AWS_LAMBDA_RUNTIME_API", self.sandbox.address())
+            .envs(self.child_defaults())
+            .stdin(Stdio::null())
+            .spawn()?;
+        self.process = Some(Process {
+            child,
+            spawned: Instant::now(),
+            init_reported: false,
+        });
+        Ok(())
+    }
+
+    /// The standard variables, unless the user set them.
+    fn child_defaults(&self) -> Vec<(&'static str, String)> {
+        let s = &self.settings;
+        [
+            ("AWS_LAMBDA_FUNCTION_NAME", s.function_name.clone()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", s.version.clone()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", s.memory_mb.clone()),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{}", s.function_name),
+            ),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "$LATEST".to_owned()),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_owned()),
+            ("AWS_REGION", s.region.clone()),
+            ("AWS_DEFAULT_REGION", s.region.clone()),
+        ]
+        .into_iter()
+        .filter(|(name, _)| std::env::var_os(name).is_none())
+        .collect()
+    }
+
+    /// Hands the event over and waits, for the timeout at most, for the answer.
+    fn run(&mut self, request_id: &str, payload: Vec<u8>, client_context: Option<String>) -> Ended {
+        let timeout = Duration::from_secs(self.settings.timeout_secs);
+        let deadline_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|now| (now + timeout).as_millis())
+            .unwrap_or_default();
+        let arn = format!(
+            "arn:aws:lambda:{}:012345678912:function:{}",
+            self.settings.region, self.settings.function_name
+        );
+        let mut headers = vec![
+            ("lambda-runtime-deadline-ms", deadline_ms.to_string()),
+            ("lambda-runtime-invoked-function-arn", arn),
+            ("lambda-runtime-trace-id", ids::trace_id()),
+            ("lambda-runtime-invocation-id", ids::request_id()),
+        ];
+        if let Some(context) = client_context {
+            headers.push(("lambda-runtime-client-context", context));
+        }
+        self.sandbox.queue(Event {
+            request_id: request_id.to_owned(),
+            headers,
+            body: payload,
+        });
+
+        let until = Instant::now() + timeout;
+        loop {
+            match self.sandbox.wait(Duration::from_millis(10)) {
+                Some(Ok(Answer::Response { body, content_type })) => {
+                    return Ended {
+                        body,
+                        content_type,
+                        function_error: false,
+                        reset: false,
+                    };
+                }
+                Some(Ok(Answer::Error(body))) => {
+                    return Ended {
+                        reset: false,
+                        ..Ended::failed(body)
+                    };
+                }
+                Some(Err(init_error)) => return Ended::failed(init_error),
+                None => {}
+            }
+            if let Some(status) = self
+                .process
+                .as_mut()
+                .and_then(|p| p.child.try_wait().ok().flatten())
+            {
+                let message =
+                    format!("RequestId: {request_id} Error: Runtime exited with error: {status}");
+                return Ended::failed(error_json("Runtime.ExitError", &message));
+            }
+            if Instant::now() >= until {
+                let message = format!(
+                    "RequestId: {request_id} Error: Task timed out after {}.00 seconds",
+                    self.settings.timeout_secs
+                );
+                return Ended::failed(error_json("Sandbox.Timedout", &message));
+            }
+        }
+    }
+
+    /// Kills the function process (if it still runs) and reaps it; the next invocation
+    /// starts a fresh one, as Lambda resets an environment.
+    fn stop_process(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            let _ = process.child.kill();
+            let _ = process.child.wait();
+        }
+    }
+
+    /// Lambda's END and REPORT lines.
+    fn report(&mut self, request_id: &str, queued: Instant) {
+        let init_done = self.sandbox.init_done();
+        let started = init_done.map_or(queued, |done| done.max(queued));
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let mut line = format!(
+            "REPORT RequestId: {request_id}\tDuration: {duration_ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB",
+            duration_ms.ceil() as u64,
+            self.settings.memory_mb
+        );
+        if let Some(process) = &mut self.process {
+            if let Some(peak_mb) = peak_memory_mb(process.child.id()) {
+                line.push_str(&format!("\tMax Memory Used: {peak_mb} MB"));
+            }
+            if let (false, Some(done)) = (process.init_reported, init_done) {
+                let init_ms = done
+                    .saturating_duration_since(process.spawned)
+                    .as_secs_f64()
+                    * 1000.0;
+                line.push_str(&format!("\tInit Duration: {init_ms:.2} ms"));
+                process.init_reported = true;
+            }
+        }
+        eprintln!("END RequestId: {request_id}");
+        eprintln!("{line}");
+    }
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        self.stop_process();
+    }
+}
+
+/// The process's peak resident memory (`VmHWM`), in whole megabytes rounded up.
+fn peak_memory_mb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib.div_ceil(1024))
+}
+
+fn error_json(error_type: &str, message: &str) -> Vec<u8> {
+    serde_json::json!({"errorType": error_type, "errorMessage": message})
+        .to_string()
+        .into_bytes()
+}
