@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Deadlines below this (2001-09-09 in epoch milliseconds) are not epoch values.
 /// `cargo lambda watch` sends the constant `600000`; taken as an epoch it would make
-/// every invocation look already late, so such a deadline is treated as unknown.
+/// every invocation look already late, so such a deadline is treated as unknown, without
+/// a warning (it comes with every invocation there).
 const EARLIEST_PLAUSIBLE_DEADLINE_MS: u64 = 1_000_000_000_000;
 
 /// The invocation's metadata, handed to the handler beside the event.
@@ -137,16 +138,17 @@ pub(crate) fn parse<'h>(
             }
         }
     };
-    let deadline_ms = text(header::DEADLINE_MS, &mut warnings).and_then(|raw| {
-        let deadline = parse_deadline(&raw);
-        if deadline.is_none() {
-            warnings.push(format!(
-                "ignored the {} header {raw:?}: not an epoch time in milliseconds",
-                header::DEADLINE_MS
-            ));
-        }
-        deadline
-    });
+    let deadline_ms =
+        text(header::DEADLINE_MS, &mut warnings).and_then(|raw| match raw.parse::<u64>() {
+            Ok(ms) => (ms >= EARLIEST_PLAUSIBLE_DEADLINE_MS).then_some(ms),
+            Err(_) => {
+                warnings.push(format!(
+                    "ignored the {} header {raw:?}: not an epoch time in milliseconds",
+                    header::DEADLINE_MS
+                ));
+                None
+            }
+        });
     let client_context = text(header::CLIENT_CONTEXT, &mut warnings)
         .and_then(|raw| json_or_warn(header::CLIENT_CONTEXT, &raw, &mut warnings));
     let identity = text(header::COGNITO_IDENTITY, &mut warnings)
@@ -318,13 +320,21 @@ mod tests {
     }
 
     #[test]
-    fn implausible_or_garbage_deadlines_are_unknown_and_warned() {
-        for raw in [&b"600000"[..], b"soon", b"-1", b"1.5e12"] {
+    fn garbage_deadlines_are_unknown_and_warned() {
+        for raw in [&b"soon"[..], b"-1", b"1.5e12"] {
             let parsed =
                 parse_pairs(&[(header::REQUEST_ID, b"a"), (header::DEADLINE_MS, raw)]).unwrap();
             assert_eq!(parsed.context.deadline_ms, None, "{raw:?}");
             assert_eq!(parsed.warnings.len(), 1, "{raw:?}");
         }
+    }
+
+    #[test]
+    fn cargo_lambdas_constant_deadline_is_unknown_without_a_warning() {
+        let parsed =
+            parse_pairs(&[(header::REQUEST_ID, b"a"), (header::DEADLINE_MS, b"600000")]).unwrap();
+        assert_eq!(parsed.context.deadline_ms, None);
+        assert!(parsed.warnings.is_empty());
     }
 
     #[test]
