@@ -1,7 +1,7 @@
 //! Each example against a mock Runtime API, asserting its exact response; and each run
 //! on standard input as the README shows.
 
-use lambda_tests::{Event, Function, MockRuntimeApi, Recorded};
+use lambda_tests::{Emulator, Event, Function, MockRuntimeApi, Recorded};
 
 const HELLO: &str = env!("CARGO_BIN_EXE_hello");
 const ECHO: &str = env!("CARGO_BIN_EXE_echo");
@@ -121,4 +121,40 @@ fn redirect_without_a_target_is_an_init_error() {
         requests[0].body_text(),
         r#"{"errorType":"Error","errorMessage":"REDIRECT_TO is not set; set it to the URL to redirect to","stackTrace":[]}"#
     );
+}
+
+/// The README's `curl` command against each example started as `cargo run` starts it
+/// at a terminal (`--serve` stands in for the terminal).
+#[test]
+fn every_example_answers_the_rie_curl_command() {
+    let cases = [
+        (
+            HELLO,
+            vec![],
+            r#"{"name":"world"}"#,
+            r#"{"message":"Hello, world!"}"#,
+        ),
+        (
+            ECHO,
+            vec![],
+            r#"{"httpMethod":"GET","path":"/"}"#,
+            r#"{"statusCode":200,"headers":{"Content-Type":"text/plain"},"body":"GET /\n","isBase64Encoded":false}"#,
+        ),
+        (
+            REDIRECT,
+            vec![("REDIRECT_TO", "https://example.com")],
+            "{}",
+            r#"{"statusCode":307,"headers":{"Location":"https://example.com"}}"#,
+        ),
+    ];
+    for (binary, env, event, expected) in cases {
+        let emulator = Emulator::start(binary, &env);
+        let reply = emulator.invoke(event);
+        emulator.function.stop();
+        assert_eq!(
+            (reply.status, reply.body.as_str(), reply.is_function_error()),
+            (200, expected, false),
+            "{binary}"
+        );
+    }
 }

@@ -189,13 +189,6 @@ fn visible_ascii(value: &[u8]) -> Option<&str> {
     printable.then(|| std::str::from_utf8(value).ok()).flatten()
 }
 
-/// An epoch deadline in milliseconds; anything else is unknown.
-fn parse_deadline(raw: &str) -> Option<u64> {
-    raw.parse::<u64>()
-        .ok()
-        .filter(|&ms| ms >= EARLIEST_PLAUSIBLE_DEADLINE_MS)
-}
-
 fn json_or_warn(name: &str, raw: &str, warnings: &mut Vec<String>) -> Option<serde_json::Value> {
     match serde_json::from_str(raw) {
         Ok(json) => Some(json),

@@ -3,9 +3,11 @@
 //! Written for the tests and independent of `lambda-core`: std networking on
 //! `127.0.0.1:0`, every wait bounded in time, every loop bounded in count.
 
+mod emulator;
 mod function;
 mod mock;
 
+pub use emulator::{Emulator, InvokeReply, curl};
 pub use function::{Function, Output};
 pub use mock::{Event, MockRuntimeApi, Recorded, Reply};
 
