@@ -132,15 +132,7 @@ impl Function {
         if let Ok(Some(status)) = self.child.try_wait() {
             return self.output(Some(status));
         }
-        let descendants = descendants(self.child.id());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        for pid in descendants {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .stderr(Stdio::null())
-                .status();
-        }
+        kill_tree(&mut self.child);
         self.output(None)
     }
 
@@ -156,16 +148,21 @@ impl Function {
 impl Drop for Function {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
-            let descendants = descendants(self.child.id());
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-            for pid in descendants {
-                let _ = Command::new("kill")
-                    .args(["-KILL", &pid.to_string()])
-                    .stderr(Stdio::null())
-                    .status();
-            }
+            kill_tree(&mut self.child);
         }
+    }
+}
+
+/// Kills `child` and then the processes it started, each by its PID, and reaps `child`.
+fn kill_tree(child: &mut Child) {
+    let descendants = descendants(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    for pid in descendants {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .stderr(Stdio::null())
+            .status();
     }
 }
 

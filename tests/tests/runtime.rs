@@ -500,28 +500,28 @@ fn status_413_and_400_on_a_post_are_logged_and_the_loop_goes_on() {
     );
 }
 
-#[test]
-fn status_500_from_next_ends_the_process_with_status_1() {
+/// `/next` answered `status` ends the process with status 1 and one line.
+fn assert_next_status_is_fatal(status: u16) {
     let mock = MockRuntimeApi::start();
-    mock.push(Reply::Status(500));
+    mock.push(Reply::Status(status));
     let output = Function::against(FAULTS, &mock.address(), &[]).wait();
     assert_eq!(output.code(), Some(1));
     assert_eq!(
         output.stderr_lines(),
-        ["lambda_core: the Runtime API answered /runtime/invocation/next with status 500"]
+        [format!(
+            "lambda_core: the Runtime API answered /runtime/invocation/next with status {status}"
+        )]
     );
 }
 
 #[test]
+fn status_500_from_next_ends_the_process_with_status_1() {
+    assert_next_status_is_fatal(500);
+}
+
+#[test]
 fn an_unexpected_status_from_next_ends_the_process() {
-    let mock = MockRuntimeApi::start();
-    mock.push(Reply::Status(403));
-    let output = Function::against(FAULTS, &mock.address(), &[]).wait();
-    assert_eq!(output.code(), Some(1));
-    assert_eq!(
-        output.stderr_lines(),
-        ["lambda_core: the Runtime API answered /runtime/invocation/next with status 403"]
-    );
+    assert_next_status_is_fatal(403);
 }
 
 #[test]
