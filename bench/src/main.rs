@@ -1,0 +1,222 @@
+//! The side-by-side benchmark: builds every peer, runs each against its own mock
+//! Runtime API, and prints one Markdown table with the ratios that matter.
+//!
+//! ```sh
+//! cargo run -p bench --release            # everything, lambda_runtime included
+//! cargo run -p bench --release -- --smoke # a few hundred invocations per peer
+//! ```
+//!
+//! `--smoke` leaves out lambda_runtime (68 crates to compile) unless
+//! `BENCH_LAMBDA_RUNTIME=1` asks for it.
+
+mod build;
+mod check;
+mod events;
+mod measure;
+mod mock;
+mod report;
+
+use build::{Build, GNU, MUSL, Paths};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// How much to run.
+struct Sizes {
+    cold_runs: usize,
+    warm_events: usize,
+    rounds: usize,
+    large_events: usize,
+}
+
+const FULL: Sizes = Sizes {
+    cold_runs: 20,
+    warm_events: 10_000,
+    rounds: 3,
+    large_events: 100,
+};
+const SMOKE: Sizes = Sizes {
+    cold_runs: 3,
+    warm_events: 300,
+    rounds: 1,
+    large_events: 5,
+};
+
+/// One line of the table: a peer's binaries for each event shape.
+pub struct Peer {
+    pub label: String,
+    pub small: PathBuf,
+    pub string: PathBuf,
+    pub items: PathBuf,
+    pub size: u64,
+}
+
+/// Everything measured for one peer.
+#[derive(Default)]
+pub struct Measured {
+    pub cold: Option<measure::Cold>,
+    pub warm: Vec<measure::Phase>,
+    pub string: Option<measure::Phase>,
+    pub items: Option<measure::Phase>,
+}
+
+fn main() -> ExitCode {
+    let smoke = std::env::args().any(|arg| arg == "--smoke");
+    let with_lambda_runtime =
+        !smoke || std::env::var("BENCH_LAMBDA_RUNTIME").is_ok_and(|v| v == "1");
+    match run(if smoke { &SMOKE } else { &FULL }, with_lambda_runtime) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(sizes: &Sizes, with_lambda_runtime: bool) -> Result<(), String> {
+    let paths = Paths::new();
+    std::fs::create_dir_all(&paths.out).map_err(|error| error.to_string())?;
+    eprintln!("bench: building the peers");
+    let (peers, notes) = build_peers(&paths, with_lambda_runtime)?;
+
+    eprintln!("bench: rendering events");
+    let warm_events: Vec<Vec<u8>> = (0..sizes.warm_events).map(events::small).collect();
+    let string_events: Vec<Vec<u8>> = (0..sizes.large_events).map(events::large_string).collect();
+    let items_events: Vec<Vec<u8>> = (0..sizes.large_events).map(events::large_items).collect();
+
+    let mut measured: Vec<Measured> = peers.iter().map(|_| Measured::default()).collect();
+    for (peer, result) in peers.iter().zip(&mut measured) {
+        eprintln!("bench: cold starts and large events: {}", peer.label);
+        result.cold = Some(measure::cold(
+            &peer.small,
+            sizes.cold_runs,
+            &warm_events[0],
+        )?);
+        result.string = Some(measure::phase(&peer.string, &string_events)?);
+        result.items = Some(measure::phase(&peer.items, &items_events)?);
+    }
+    // Warm rounds interleaved across peers, so that a noisy moment hits all of them.
+    for round in 1..=sizes.rounds {
+        for (peer, result) in peers.iter().zip(&mut measured) {
+            eprintln!("bench: warm round {round}/{}: {}", sizes.rounds, peer.label);
+            result.warm.push(measure::phase(&peer.small, &warm_events)?);
+        }
+    }
+
+    let build_times = if with_lambda_runtime {
+        eprintln!("bench: clean builds (ours, then lambda_runtime)");
+        Some((
+            build::clean_build("ours", "echo_value", &paths)?,
+            build::clean_build("lambda-runtime", "echo_value", &paths)?,
+        ))
+    } else {
+        None
+    };
+    let table = report::render(
+        &peers,
+        &measured,
+        &notes,
+        build_times,
+        sizes.warm_events,
+        sizes.large_events,
+    );
+    println!("{table}");
+    std::fs::write(paths.out.join("report.md"), &table).map_err(|error| error.to_string())?;
+    eprintln!("bench: every answer matched its event; the table is also in target/bench/report.md");
+    Ok(())
+}
+
+/// Builds every peer; also returns notes on builds that are measured for size only.
+fn build_peers(
+    paths: &Paths,
+    with_lambda_runtime: bool,
+) -> Result<(Vec<Peer>, Vec<String>), String> {
+    let same = |label: &str, binary: PathBuf| -> Result<Peer, String> {
+        Ok(Peer {
+            label: label.to_owned(),
+            size: build::stripped_size(&binary, paths)?,
+            small: binary.clone(),
+            string: binary.clone(),
+            items: binary,
+        })
+    };
+    let typed = |label: &str, build: &Build, paths: &Paths| -> Result<Peer, String> {
+        let small = build.run(paths, "echo_proxy")?;
+        Ok(Peer {
+            label: label.to_owned(),
+            size: build::stripped_size(&small, paths)?,
+            string: small.clone(),
+            small,
+            items: build.run(paths, "echo_items")?,
+        })
+    };
+    let tuned = |peer, target, dir| Build {
+        peer,
+        target,
+        profile: "release",
+        extra: &[],
+        dir,
+    };
+    let mut peers = vec![
+        same(
+            "raw floor (musl)",
+            tuned("raw-floor", MUSL, "raw-floor").run(paths, "raw-floor")?,
+        )?,
+        same(
+            "JSON floor (musl)",
+            tuned("json-floor", MUSL, "json-floor").run(paths, "json-floor")?,
+        )?,
+        same(
+            "ours, Value (musl)",
+            tuned("ours", MUSL, "ours").run(paths, "echo_value")?,
+        )?,
+        typed("ours, typed (musl)", &tuned("ours", MUSL, "ours"), paths)?,
+    ];
+    let without_emulator = Build {
+        peer: "ours",
+        target: MUSL,
+        profile: "release",
+        extra: &["--no-default-features"],
+        dir: "ours-no-emulator",
+    };
+    let size = build::stripped_size(&without_emulator.run(paths, "echo_value")?, paths)?;
+    let mut notes = vec![format!(
+        "ours, Value (musl) without the `emulator` feature: {} KiB stripped",
+        size / 1024
+    )];
+    if with_lambda_runtime {
+        let lambda_runtime = |target, profile, dir| Build {
+            peer: "lambda-runtime",
+            target,
+            profile,
+            extra: &[],
+            dir,
+        };
+        peers.push(same(
+            "lambda_runtime, Value (musl, tuned)",
+            lambda_runtime(MUSL, "tuned", "lambda-runtime").run(paths, "echo_value")?,
+        )?);
+        peers.push(typed(
+            "lambda_runtime, typed (musl, tuned)",
+            &lambda_runtime(MUSL, "tuned", "lambda-runtime"),
+            paths,
+        )?);
+        peers.push(same(
+            "lambda_runtime, Value (musl, default)",
+            lambda_runtime(MUSL, "release", "lambda-runtime").run(paths, "echo_value")?,
+        )?);
+        peers.push(same(
+            "lambda_runtime, Value (gnu, default)",
+            lambda_runtime(GNU, "release", "lambda-runtime").run(paths, "echo_value")?,
+        )?);
+        peers.push(same(
+            "lambda_runtime, Value (gnu, tuned)",
+            lambda_runtime(GNU, "tuned", "lambda-runtime").run(paths, "echo_value")?,
+        )?);
+    } else {
+        notes.push(
+            "lambda_runtime left out (set BENCH_LAMBDA_RUNTIME=1, or run without --smoke)"
+                .to_owned(),
+        );
+    }
+    Ok((peers, notes))
+}
