@@ -7,7 +7,9 @@
 //! ```
 //!
 //! `--smoke` leaves out lambda_runtime (68 crates to compile) unless
-//! `BENCH_LAMBDA_RUNTIME=1` asks for it.
+//! `BENCH_LAMBDA_RUNTIME=1` asks for it. `--only TEXT` measures only the peers whose
+//! label contains `TEXT`; `BENCH_WRAPPER="/usr/bin/strace -c -o FILE"` starts each
+//! function under a profiler.
 
 mod build;
 mod check;
@@ -76,7 +78,15 @@ fn run(sizes: &Sizes, with_lambda_runtime: bool) -> Result<(), String> {
     let paths = Paths::new();
     std::fs::create_dir_all(&paths.out).map_err(|error| error.to_string())?;
     eprintln!("bench: building the peers");
-    let (peers, notes) = build_peers(&paths, with_lambda_runtime)?;
+    let (mut peers, notes) = build_peers(&paths, with_lambda_runtime)?;
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(only) = args
+        .iter()
+        .position(|arg| arg == "--only")
+        .and_then(|i| args.get(i + 1))
+    {
+        peers.retain(|peer| peer.label.contains(only.as_str()));
+    }
 
     eprintln!("bench: rendering events");
     let warm_events: Vec<Vec<u8>> = (0..sizes.warm_events).map(events::small).collect();

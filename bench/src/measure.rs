@@ -117,8 +117,20 @@ fn timing(run: &Run) -> Result<(f64, Vec<Duration>), String> {
     Ok((run.answers.len() as f64 / seconds, latencies))
 }
 
+/// Starts the function; under `BENCH_WRAPPER` (a command and its arguments, such as
+/// `/usr/bin/strace -c -o /tmp/calls`) when profiling.
 fn spawn(binary: &Path, mock: &Mock) -> Result<Child, String> {
-    Command::new(binary)
+    let wrapper = std::env::var("BENCH_WRAPPER").unwrap_or_default();
+    let mut words = wrapper.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(words).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
+    command
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", mock.address())
         .stdin(Stdio::null())
@@ -128,7 +140,15 @@ fn spawn(binary: &Path, mock: &Mock) -> Result<Child, String> {
         .map_err(|error| format!("start {}: {error}", binary.display()))
 }
 
+/// Kills the function; when profiling, first gives it up to a minute to exit by itself
+/// (the mock then ends the run with a `500`), so the profiler can write its report.
 fn stop(child: &mut Child) {
+    if std::env::var_os("BENCH_WRAPPER").is_some() {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
 }

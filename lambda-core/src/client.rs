@@ -4,15 +4,21 @@
 use crate::context::header;
 use crate::invoke::PAYLOAD_LIMIT;
 use crate::{Diagnostic, Error};
+use std::io::Read;
 use std::thread;
 use std::time::{Duration, Instant};
 use ureq::http::{HeaderMap, Response};
 
 /// How long the runtime keeps trying to reach the Runtime API before it gives up.
 const UNREACHABLE_AFTER: Duration = Duration::from_secs(3);
-/// How long a post may take. `/next` has no timeout: Lambda freezes the process between
+/// How long each phase of a post (sending the head, the body; receiving the answer's head,
+/// its body) may take. `/next` has no timeout: Lambda freezes the process between
 /// invocations, and the poll may last any time.
-const POST_TIMEOUT: Duration = Duration::from_secs(5);
+///
+/// Per-phase rather than one global timeout: ureq enforces a global (or per-call)
+/// timeout on name resolution too, by resolving on a new thread for every request, which
+/// measured as the largest single cost of an invocation.
+const POST_PHASE_TIMEOUT: Duration = Duration::from_secs(5);
 const USER_AGENT: &str = concat!("lambda-core/", env!("CARGO_PKG_VERSION"));
 const ERROR_TYPE_HEADER: &str = "lambda-runtime-function-error-type";
 const ERROR_CONTENT_TYPE: &str = "application/vnd.aws.lambda.error+json";
@@ -26,11 +32,12 @@ pub(crate) struct Client {
 
 /// An answer of `/next`.
 pub(crate) enum Next {
-    /// `200`: an event. Its body is `Err` when it could not be read in full (over the
-    /// payload limit, or cut short); the headers still say whom to answer.
+    /// `200`: an event, its body in the buffer given to [`Client::next`]. `unreadable` says
+    /// why the body could not be read in full (over the payload limit, or cut short); the
+    /// headers still say whom to answer.
     Event {
         headers: HeaderMap,
-        body: Result<Vec<u8>, String>,
+        unreadable: Option<String>,
     },
     /// `204`: no event yet (cargo-lambda's answer when idle).
     Idle,
@@ -61,9 +68,10 @@ impl Client {
         }
     }
 
-    /// `GET /runtime/invocation/next`. A transport failure is retried for a few seconds
-    /// (the API may not be listening yet at start); then it is [`Error::Unreachable`].
-    pub(crate) fn next(&self) -> Result<Next, Error> {
+    /// `GET /runtime/invocation/next`, the event's body read into `body` (cleared first;
+    /// its capacity is reused). A transport failure is retried for a few seconds (the API
+    /// may not be listening yet at start); then it is [`Error::Unreachable`].
+    pub(crate) fn next(&self, body: &mut Vec<u8>) -> Result<Next, Error> {
         let started = Instant::now();
         let mut pause = Duration::from_millis(10);
         let mut response = loop {
@@ -78,20 +86,24 @@ impl Client {
         };
         match response.status().as_u16() {
             200 => {
-                let body = response
+                body.clear();
+                let mut reader = response
                     .body_mut()
                     .with_config()
                     .limit(PAYLOAD_LIMIT as u64)
-                    .read_to_vec()
-                    .map_err(|error| match error {
-                        ureq::Error::BodyExceedsLimit(limit) => {
+                    .reader();
+                let unreadable = reader.read_to_end(body).err().map(|error| {
+                    match error.downcast::<ureq::Error>() {
+                        Ok(ureq::Error::BodyExceedsLimit(limit)) => {
                             format!("the event is larger than the payload limit of {limit} bytes")
                         }
-                        other => format!("the event body could not be read: {other}"),
-                    });
+                        Ok(other) => format!("the event body could not be read: {other}"),
+                        Err(other) => format!("the event body could not be read: {other}"),
+                    }
+                });
                 Ok(Next::Event {
                     headers: std::mem::take(response.headers_mut()),
-                    body,
+                    unreadable,
                 })
             }
             204 => {
@@ -175,7 +187,10 @@ impl Client {
                 .agent
                 .post(url)
                 .config()
-                .timeout_global(Some(POST_TIMEOUT))
+                .timeout_send_request(Some(POST_PHASE_TIMEOUT))
+                .timeout_send_body(Some(POST_PHASE_TIMEOUT))
+                .timeout_recv_response(Some(POST_PHASE_TIMEOUT))
+                .timeout_recv_body(Some(POST_PHASE_TIMEOUT))
                 .build()
                 .header("content-type", content_type);
             if let Some(error_type) = error_type {

@@ -19,11 +19,12 @@ pub(crate) const REQUEST_LIMIT: usize = 6 * 1024 * 1024;
 /// to the same size.
 pub(crate) const PAYLOAD_LIMIT: usize = 6 * 1024 * 1024 + 100;
 
-/// What an invocation produced: the encoded response, or the error report.
+/// What an invocation produced: a response (its JSON is in the buffer the runtime passed
+/// in, reused from one invocation to the next), or the error report.
 #[derive(Debug)]
 pub enum Outcome {
-    /// The JSON response body.
-    Response(Vec<u8>),
+    /// The JSON response body is in the response buffer.
+    Response,
     /// The report for the `/error` post.
     Error(Diagnostic),
 }
@@ -32,21 +33,21 @@ pub enum Outcome {
 /// or the response's `Serialize`, become a `Runtime.Panic` report, and a response over
 /// the payload limit becomes `Function.ResponseSizeTooLarge` without being sent.
 pub(crate) fn invoke<S>(
-    handler: &mut impl FnMut(&[u8], &Context, &S) -> Outcome,
+    handler: &mut impl FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome,
     event: &[u8],
     context: &Context,
     state: &S,
+    response: &mut Vec<u8>,
 ) -> Outcome {
-    match catch_panic(|| handler(event, context, state)) {
-        Ok(Outcome::Response(body)) if body.len() > PAYLOAD_LIMIT => {
-            Outcome::Error(Diagnostic::new(
-                "Function.ResponseSizeTooLarge",
-                format!(
-                    "Response payload size ({} bytes) exceeded maximum allowed payload size ({PAYLOAD_LIMIT} bytes).",
-                    body.len()
-                ),
-            ))
-        }
+    response.clear();
+    match catch_panic(|| handler(event, context, state, response)) {
+        Ok(Outcome::Response) if response.len() > PAYLOAD_LIMIT => Outcome::Error(Diagnostic::new(
+            "Function.ResponseSizeTooLarge",
+            format!(
+                "Response payload size ({} bytes) exceeded maximum allowed payload size ({PAYLOAD_LIMIT} bytes).",
+                response.len()
+            ),
+        )),
         Ok(outcome) => outcome,
         Err(report) => Outcome::Error(report),
     }
@@ -114,18 +115,28 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 mod tests {
     use super::*;
 
-    fn run(handler: impl Fn() -> Outcome) -> Outcome {
-        invoke(
-            &mut |_: &[u8], _: &Context, _: &()| handler(),
+    /// Runs `write` as a handler that writes `size` bytes of response, or panics.
+    fn run(size: Option<usize>) -> (Outcome, Vec<u8>) {
+        let mut response = Vec::new();
+        let outcome = invoke(
+            &mut |_: &[u8], _: &Context, _: &(), out: &mut Vec<u8>| match size {
+                Some(size) => {
+                    out.resize(size, b' ');
+                    Outcome::Response
+                }
+                None => panic!("boom {}", 7),
+            },
             b"{}",
             &Context::default(),
             &(),
-        )
+            &mut response,
+        );
+        (outcome, response)
     }
 
     #[test]
     fn a_panic_becomes_a_report_with_its_location() {
-        let Outcome::Error(report) = run(|| panic!("boom {}", 7)) else {
+        let (Outcome::Error(report), _) = run(None) else {
             panic!("no report")
         };
         assert_eq!(report.error_type, "Runtime.Panic");
@@ -140,8 +151,7 @@ mod tests {
 
     #[test]
     fn an_oversized_response_is_not_sent() {
-        let Outcome::Error(report) = run(|| Outcome::Response(vec![b' '; PAYLOAD_LIMIT + 1]))
-        else {
+        let (Outcome::Error(report), _) = run(Some(PAYLOAD_LIMIT + 1)) else {
             panic!("no report")
         };
         assert_eq!(report.error_type, "Function.ResponseSizeTooLarge");
@@ -150,7 +160,7 @@ mod tests {
             "{}",
             report.error_message
         );
-        let Outcome::Response(body) = run(|| Outcome::Response(vec![b' '; PAYLOAD_LIMIT])) else {
+        let (Outcome::Response, body) = run(Some(PAYLOAD_LIMIT)) else {
             panic!("refused a response at the limit")
         };
         assert_eq!(body.len(), PAYLOAD_LIMIT);

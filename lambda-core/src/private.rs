@@ -14,7 +14,7 @@ pub use crate::invoke::Outcome;
 /// and as its own emulator otherwise.
 pub fn run<S>(
     init: impl FnOnce() -> Result<S, Diagnostic>,
-    handler: impl FnMut(&[u8], &Context, &S) -> Outcome,
+    handler: impl FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome,
 ) -> ExitCode {
     let config = Config::from_env();
     match config.runtime_api.clone() {
@@ -55,11 +55,11 @@ pub fn decode<T: serde::de::DeserializeOwned>(event: &[u8]) -> Result<T, Outcome
     })
 }
 
-/// Encodes the handler's response, or says why it could not be
-/// (`Runtime.InvalidResponse`).
-pub fn encode<U: serde::Serialize + ?Sized>(response: &U) -> Outcome {
-    match serde_json::to_vec(response) {
-        Ok(body) => Outcome::Response(body),
+/// Encodes the handler's response into `out` (empty, and reused from one invocation to
+/// the next), or says why it could not be (`Runtime.InvalidResponse`).
+pub fn encode<U: serde::Serialize + ?Sized>(response: &U, out: &mut Vec<u8>) -> Outcome {
+    match serde_json::to_writer(&mut *out, response) {
+        Ok(()) => Outcome::Response,
         Err(error) => {
             let type_name = short_type_name(std::any::type_name::<U>());
             Outcome::Error(Diagnostic::new(
@@ -320,7 +320,7 @@ mod tests {
             report.error_message
         );
         let map: std::collections::HashMap<(u8, u8), u8> = [((1, 2), 3)].into();
-        let Outcome::Error(report) = encode(&map) else {
+        let Outcome::Error(report) = encode(&map, &mut Vec::new()) else {
             panic!()
         };
         assert_eq!(report.error_type, "Runtime.InvalidResponse");

@@ -17,7 +17,7 @@ pub(crate) fn run<S>(
     config: &Config,
     runtime_api: &str,
     init: impl FnOnce() -> Result<S, Diagnostic>,
-    mut handler: impl FnMut(&[u8], &Context, &S) -> Outcome,
+    mut handler: impl FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome,
 ) -> ExitCode {
     let base = match config::runtime_api_base(runtime_api) {
         Ok(base) => base,
@@ -58,13 +58,18 @@ fn serve<S>(
     client: &Client,
     config: &Config,
     state: &S,
-    handler: &mut impl FnMut(&[u8], &Context, &S) -> Outcome,
+    handler: &mut impl FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome,
 ) -> Result<Never, Error> {
     let mut idle_pause = IdlePause::default();
+    // Reused from one invocation to the next, as their capacity is.
+    let (mut event, mut response) = (Vec::new(), Vec::new());
     loop {
         // 1. Wait for the next event, for as long as it takes.
-        let (headers, body) = match client.next()? {
-            Next::Event { headers, body } => (headers, body),
+        let (headers, unreadable) = match client.next(&mut event)? {
+            Next::Event {
+                headers,
+                unreadable,
+            } => (headers, unreadable),
             Next::Idle => {
                 idle_pause.wait();
                 continue;
@@ -90,21 +95,26 @@ fn serve<S>(
         set_trace_env(context.xray_trace_id.as_deref());
 
         // 4. Decode, call, encode: the same path a local run takes.
-        let outcome = match &body {
-            Ok(event) => invoke::invoke(handler, event, &context, state),
-            Err(detail) => Outcome::Error(Diagnostic::new("Runtime.InvalidEvent", detail.clone())),
+        let outcome = match unreadable {
+            None => invoke::invoke(handler, &event, &context, state, &mut response),
+            Some(detail) => Outcome::Error(Diagnostic::new("Runtime.InvalidEvent", detail)),
         };
 
         // 5. Answer exactly once.
-        answer(client, &context, &outcome)?;
+        answer(client, &context, &outcome, &response)?;
     }
 }
 
-fn answer(client: &Client, context: &Context, outcome: &Outcome) -> Result<(), Error> {
+fn answer(
+    client: &Client,
+    context: &Context,
+    outcome: &Outcome,
+    response: &[u8],
+) -> Result<(), Error> {
     let id = &context.request_id;
     let invocation_id = context.invocation_id.as_deref();
     let posted = match outcome {
-        Outcome::Response(body) => client.respond(id, invocation_id, body)?,
+        Outcome::Response => client.respond(id, invocation_id, response)?,
         Outcome::Error(report) => {
             log(format_args!(
                 "{id}: {}: {}",

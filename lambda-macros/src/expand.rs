@@ -50,6 +50,7 @@ pub(crate) fn fallback(item: TokenStream, errors: &syn::Error) -> TokenStream {
 /// the user's names.
 struct Locals {
     event: Ident,
+    response: Ident,
     context: Ident,
     state: Ident,
     result: Ident,
@@ -62,6 +63,7 @@ impl Locals {
         let local = |name: &str| Ident::new(name, Span::mixed_site());
         Locals {
             event: local("event"),
+            response: local("response"),
             context: local(if handler.context.is_some() {
                 "context"
             } else {
@@ -87,6 +89,7 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
         event,
         context,
         state,
+        response,
         ..
     } = &locals;
     let init = expand_init(args.init.as_ref(), &krate, &locals);
@@ -96,7 +99,7 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
         fn main() -> #private::ExitCode {
             #private::run(
                 #init,
-                |#event: &[u8], #context: &#krate_root::Context, #state: &_| -> #private::Outcome {
+                |#event: &[u8], #context: &#krate_root::Context, #state: &_, #response: &mut ::std::vec::Vec<u8>| -> #private::Outcome {
                     #call
                 },
             )
@@ -113,6 +116,7 @@ fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenSt
         result,
         value,
         error,
+        response,
     } = locals;
     let private = krate.private(Span::call_site());
     let ident = &handler.ident;
@@ -140,8 +144,8 @@ fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenSt
     let encode = |value: &Ident, ok_ty: Option<&syn::Type>| match ok_ty
         .filter(|ty| !matches!(ty, syn::Type::ImplTrait(_)))
     {
-        Some(ok_ty) => quote_spanned!(ok_span=> #ok_private::encode::<#ok_ty>(&#value)),
-        None => quote_spanned!(ok_span=> #ok_private::encode(&#value)),
+        Some(ok_ty) => quote_spanned!(ok_span=> #ok_private::encode::<#ok_ty>(&#value, #response)),
+        None => quote_spanned!(ok_span=> #ok_private::encode(&#value, #response)),
     };
     let answer = match &handler.output {
         Output::Plain(ty) => encode(result, ty.as_ref()),
