@@ -176,6 +176,10 @@ fn build_peers(
             tuned("json-floor", MUSL, "json-floor").run(paths, "json-floor")?,
         )?,
         same(
+            "ureq floor (musl)",
+            tuned("ureq-floor", MUSL, "ureq-floor").run(paths, "ureq-floor")?,
+        )?,
+        same(
             "ours, Value (musl)",
             tuned("ours", MUSL, "ours").run(paths, "echo_value")?,
         )?,

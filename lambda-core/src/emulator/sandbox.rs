@@ -228,9 +228,7 @@ fn error_body(request: &Request) -> Vec<u8> {
     let error_type = request
         .header("lambda-runtime-function-error-type")
         .unwrap_or("Runtime.Unknown");
-    serde_json::json!({"errorType": error_type, "errorMessage": "the function's error report could not be read"})
-        .to_string()
-        .into_bytes()
+    super::supervisor::error_json(error_type, "the function's error report could not be read")
 }
 
 pub(crate) fn response_too_large(size: usize) -> Vec<u8> {

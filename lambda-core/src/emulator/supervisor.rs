@@ -259,10 +259,11 @@ impl Supervisor {
     fn report(&mut self, request_id: &str, queued: Instant) {
         let init_done = self.sandbox.init_done();
         let started = init_done.map_or(queued, |done| done.max(queued));
-        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let duration = started.elapsed();
         let mut line = format!(
-            "REPORT RequestId: {request_id}\tDuration: {duration_ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB",
-            duration_ms.ceil() as u64,
+            "REPORT RequestId: {request_id}\tDuration: {} ms\tBilled Duration: {} ms\tMemory Size: {} MB",
+            Millis(duration),
+            duration.as_micros().div_ceil(1000),
             self.settings.memory_mb
         );
         if let Some(process) = &mut self.process {
@@ -270,11 +271,8 @@ impl Supervisor {
                 line.push_str(&format!("\tMax Memory Used: {peak_mb} MB"));
             }
             if let (false, Some(done)) = (process.init_reported, init_done) {
-                let init_ms = done
-                    .saturating_duration_since(process.spawned)
-                    .as_secs_f64()
-                    * 1000.0;
-                line.push_str(&format!("\tInit Duration: {init_ms:.2} ms"));
+                let init = done.saturating_duration_since(process.spawned);
+                line.push_str(&format!("\tInit Duration: {} ms", Millis(init)));
                 process.init_reported = true;
             }
         }
@@ -297,8 +295,45 @@ fn peak_memory_mb(pid: u32) -> Option<u64> {
     Some(kib.div_ceil(1024))
 }
 
-fn error_json(error_type: &str, message: &str) -> Vec<u8> {
-    serde_json::json!({"errorType": error_type, "errorMessage": message})
-        .to_string()
-        .into_bytes()
+/// Milliseconds with two decimals, as Lambda prints durations (`1.73`), in integer
+/// arithmetic: float formatting would add several KiB to every function binary.
+struct Millis(Duration);
+
+impl std::fmt::Display for Millis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hundredths = self.0.as_micros() / 10;
+        write!(f, "{}.{:02}", hundredths / 100, hundredths % 100)
+    }
+}
+
+/// `{"errorType":…,"errorMessage":…}`, the body Lambda gives for its own failures.
+pub(crate) fn error_json(error_type: &str, message: &str) -> Vec<u8> {
+    let text = |value: &str| serde_json::to_string(value).unwrap_or_default();
+    format!(
+        r#"{{"errorType":{},"errorMessage":{}}}"#,
+        text(error_type),
+        text(message)
+    )
+    .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_print_as_lambda_prints_them() {
+        assert_eq!(Millis(Duration::from_micros(1_734)).to_string(), "1.73");
+        assert_eq!(Millis(Duration::from_micros(40)).to_string(), "0.04");
+        assert_eq!(Millis(Duration::from_secs(3)).to_string(), "3000.00");
+    }
+
+    #[test]
+    fn error_bodies_are_escaped_json() {
+        let body = error_json("Sandbox.Timedout", "a \"quoted\"\nline");
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            r#"{"errorType":"Sandbox.Timedout","errorMessage":"a \"quoted\"\nline"}"#
+        );
+    }
 }
