@@ -30,7 +30,7 @@ pub fn cold(binary: &Path, runs: usize, event: &[u8]) -> Result<Cold, String> {
         let mock = Mock::start(&events).map_err(|error| error.to_string())?;
         let started = Instant::now();
         let mut child = spawn(binary, &mock)?;
-        let answered = mock.wait_for_answers(1, PHASE_LIMIT);
+        let answered = wait_while_running(&mock, &mut child, 1)?;
         stop(&mut child);
         let run = mock.finish();
         if !answered {
@@ -60,7 +60,7 @@ pub struct Phase {
 pub fn phase(binary: &Path, events: &[Vec<u8>]) -> Result<Phase, String> {
     let mock = Mock::start(events).map_err(|error| error.to_string())?;
     let mut child = spawn(binary, &mock)?;
-    let answered = mock.wait_for_answers(events.len(), PHASE_LIMIT);
+    let answered = wait_while_running(&mock, &mut child, events.len())?;
     let peak_rss_kib = peak_rss_kib(child.id());
     let cpu = cpu_time(child.id());
     stop(&mut child);
@@ -82,6 +82,29 @@ pub fn phase(binary: &Path, events: &[Vec<u8>]) -> Result<Phase, String> {
         cpu_per_invocation: cpu.ok_or("no CPU time in /proc")? / events.len() as u32,
         connections: run.connections,
     })
+}
+
+/// Waits for `count` answers, for [`PHASE_LIMIT`] at most, but fails at once if the
+/// function exits first.
+fn wait_while_running(mock: &Mock, child: &mut Child, count: usize) -> Result<bool, String> {
+    let deadline = Instant::now() + PHASE_LIMIT;
+    while Instant::now() < deadline {
+        if mock.wait_for_answers(count, Duration::from_millis(100)) {
+            return Ok(true);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "the function exited ({status}) before answering; its stderr is in {}",
+                log_path().display()
+            ));
+        }
+    }
+    Ok(false)
+}
+
+/// Where each function's standard error goes (overwritten by the next start).
+fn log_path() -> std::path::PathBuf {
+    crate::build::Paths::new().out.join("function.log")
 }
 
 /// Invocations per second from the first event written to the last answer read, and
@@ -130,12 +153,18 @@ fn spawn(binary: &Path, mock: &Mock) -> Result<Child, String> {
         }
         None => Command::new(binary),
     };
+    let log = std::fs::File::create(log_path())
+        .map_err(|error| format!("{}: {error}", log_path().display()))?;
     command
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", mock.address())
+        // What Lambda always sets; lambda_runtime panics without them.
+        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .map_err(|error| format!("start {}: {error}", binary.display()))
 }
