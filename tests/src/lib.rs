@@ -9,7 +9,7 @@ mod mock;
 
 pub use emulator::{Emulator, InvokeReply, curl};
 pub use function::{Function, Output};
-pub use mock::{Event, MockRuntimeApi, Recorded, Reply};
+pub use mock::{Event, MockRuntimeApi, PostReply, Recorded, Reply};
 
 /// How long any test waits for anything before it fails.
 pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);

@@ -94,10 +94,24 @@ impl Event {
     }
 }
 
+/// How the mock treats the next post.
+#[derive(Debug, Clone, Copy)]
+pub enum PostReply {
+    /// Answer with this status.
+    Status(u16),
+    /// Read the whole request, then close the connection without answering: the runtime
+    /// cannot know whether the post arrived.
+    Drop,
+    /// Read the whole request, then say nothing for this long before answering `202`.
+    Silence(std::time::Duration),
+}
+
 #[derive(Default)]
 struct State {
     replies: VecDeque<Reply>,
-    post_statuses: VecDeque<u16>,
+    post_replies: VecDeque<PostReply>,
+    /// Request ids already answered: a repeat post is refused with `400`, as the RIE does.
+    answered: Vec<String>,
     requests: Vec<Recorded>,
     closed: bool,
 }
@@ -157,7 +171,15 @@ impl MockRuntimeApi {
 
     /// Queues the statuses of the next posts (202 once these are used up).
     pub fn answer_posts_with(&self, statuses: &[u16]) {
-        self.shared.lock().post_statuses.extend(statuses);
+        self.shared
+            .lock()
+            .post_replies
+            .extend(statuses.iter().map(|&status| PostReply::Status(status)));
+    }
+
+    /// Queues how the next posts are treated.
+    pub fn treat_posts(&self, replies: &[PostReply]) {
+        self.shared.lock().post_replies.extend(replies);
     }
 
     /// Every request so far.
@@ -243,6 +265,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
         };
         let is_next = request.method == "GET" && request.path.ends_with("/runtime/invocation/next");
         let is_post = request.method == "POST";
+        let path = request.path.clone();
         {
             let mut state = shared.lock();
             state.requests.push(request);
@@ -254,8 +277,24 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 None => return,
             }
         } else if is_post {
-            let status = shared.lock().post_statuses.pop_front().unwrap_or(202);
-            response(status, &[], br#"{"status":"OK"}"#)
+            match post_reply(shared, &path) {
+                PostReply::Status(200..=299) => response(202, &[], br#"{"status":"OK"}"#),
+                PostReply::Status(400) => response(
+                    400,
+                    &[],
+                    br#"{"errorType":"InvalidRequestID","errorMessage":"Invalid request ID"}"#,
+                ),
+                PostReply::Status(status) => response(
+                    status,
+                    &[],
+                    br#"{"errorType":"Mock","errorMessage":"scripted"}"#,
+                ),
+                PostReply::Drop => return,
+                PostReply::Silence(pause) => {
+                    thread::sleep(pause);
+                    response(202, &[], br#"{"status":"OK"}"#)
+                }
+            }
         } else {
             response(404, &[], b"{}")
         };
@@ -267,6 +306,26 @@ fn serve(stream: TcpStream, shared: &Shared) {
             return;
         }
     }
+}
+
+/// How to treat a post to `path`: a repeat for an answered request id is `400`; otherwise
+/// the next scripted treatment, or `202`. A `2xx` marks the id answered.
+fn post_reply(shared: &Shared, path: &str) -> PostReply {
+    let mut state = shared.lock();
+    let id = path.rsplit('/').nth(1).unwrap_or_default().to_owned();
+    let is_invocation = path.contains("/runtime/invocation/");
+    if is_invocation && state.answered.contains(&id) {
+        return PostReply::Status(400);
+    }
+    let reply = state
+        .post_replies
+        .pop_front()
+        .unwrap_or(PostReply::Status(202));
+    // A dropped or silent post still arrived: the id counts as answered.
+    if is_invocation && !matches!(reply, PostReply::Status(400..)) {
+        state.answered.push(id);
+    }
+    reply
 }
 
 /// The next scripted reply; with none queued, the poll blocks (as on Lambda) until one

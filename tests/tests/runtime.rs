@@ -588,3 +588,57 @@ fn more_than_one_concurrent_slot_is_logged_once() {
         ]
     );
 }
+
+#[test]
+fn a_post_whose_connection_drops_is_retried_with_the_same_body_and_the_duplicate_is_harmless() {
+    let mock = MockRuntimeApi::start();
+    mock.treat_posts(&[lambda_tests::PostReply::Drop]);
+    mock.push_event(
+        Event::new("req-1", answer(json!("once"))).header("Lambda-Runtime-Invocation-Id", "inv-1"),
+    );
+    mock.push_event(Event::new("req-2", answer(json!("next"))));
+    let function = Function::against(FAULTS, &mock.address(), &[]);
+    let requests = mock.wait_for_posts(3);
+    let output = function.stop();
+    let posts = posts(&requests);
+    // The retry carries exactly what the first attempt carried.
+    for post in &posts[..2] {
+        assert_eq!(post.path, "/2018-06-01/runtime/invocation/req-1/response");
+        assert_eq!(post.body_text(), r#""once""#);
+        assert_eq!(post.header("lambda-runtime-invocation-id"), Some("inv-1"));
+    }
+    assert_eq!(
+        posts[2].path,
+        "/2018-06-01/runtime/invocation/req-2/response"
+    );
+    assert_eq!(
+        output.stderr_lines(),
+        ["lambda_core: req-1: the answer was delivered on a retry"]
+    );
+}
+
+#[test]
+fn a_post_that_is_never_answered_times_out_and_is_retried() {
+    let mock = MockRuntimeApi::start();
+    mock.treat_posts(&[lambda_tests::PostReply::Silence(
+        std::time::Duration::from_secs(8),
+    )]);
+    mock.push_event(Event::new("req-1", answer(json!(1))));
+    mock.push_event(Event::new("req-2", answer(json!(2))));
+    let function = Function::against(FAULTS, &mock.address(), &[]);
+    let requests = mock.wait_for_posts(3);
+    let output = function.stop();
+    let paths: Vec<&str> = posts(&requests).iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/2018-06-01/runtime/invocation/req-1/response",
+            "/2018-06-01/runtime/invocation/req-1/response",
+            "/2018-06-01/runtime/invocation/req-2/response",
+        ]
+    );
+    assert_eq!(
+        output.stderr_lines(),
+        ["lambda_core: req-1: the answer was delivered on a retry"]
+    );
+}
