@@ -48,6 +48,8 @@ pub enum Reply {
     /// The reply, sent only after the connection has been held this long (as Lambda
     /// holds a poll while no event comes).
     After(std::time::Duration, Box<Reply>),
+    /// These bytes as they are, then the connection closed: a broken or unusual answer.
+    Raw(Vec<u8>),
 }
 
 /// An event with its headers.
@@ -139,7 +141,13 @@ pub struct MockRuntimeApi {
 
 impl MockRuntimeApi {
     pub fn start() -> MockRuntimeApi {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        MockRuntimeApi::start_at("127.0.0.1:0")
+    }
+
+    /// Starts on a given address, such as a port a function is already trying to reach.
+    pub fn start_at(address: &str) -> MockRuntimeApi {
+        let listener =
+            TcpListener::bind(address).unwrap_or_else(|error| panic!("bind {address}: {error}"));
         let addr = listener.local_addr().expect("local address");
         let shared = Arc::new(Shared::default());
         let acceptor = {
@@ -273,6 +281,10 @@ fn serve(stream: TcpStream, shared: &Shared) {
         }
         let answer = if is_next {
             match next_reply(shared) {
+                Some(Reply::Raw(bytes)) => {
+                    let _ = writer.write_all(&bytes).and_then(|()| writer.flush());
+                    return;
+                }
                 Some(reply) => render(reply),
                 None => return,
             }
@@ -360,6 +372,7 @@ fn render(reply: Reply) -> Vec<u8> {
             &[],
             br#"{"errorType":"Mock","errorMessage":"scripted"}"#,
         ),
+        Reply::Raw(bytes) => bytes,
     }
 }
 
