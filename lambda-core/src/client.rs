@@ -23,10 +23,13 @@ const USER_AGENT: &str = concat!("lambda-core/", env!("CARGO_PKG_VERSION"));
 const ERROR_TYPE_HEADER: &str = "lambda-runtime-function-error-type";
 const ERROR_CONTENT_TYPE: &str = "application/vnd.aws.lambda.error+json";
 
+#[derive(Clone)]
 pub(crate) struct Client {
     agent: ureq::Agent,
-    /// `http://host:port[/prefix]/2018-06-01`.
+    /// `http://host:port[/prefix]/2018-06-01`, the Runtime API.
     base: String,
+    /// `http://host:port[/prefix]/2020-01-01`, the Extensions API.
+    extensions: String,
     next_url: String,
 }
 
@@ -55,7 +58,9 @@ pub(crate) enum Posted {
 }
 
 impl Client {
-    pub(crate) fn new(base: String) -> Client {
+    /// A client for the APIs under `root` (`http://host:port[/prefix]`).
+    pub(crate) fn new(root: &str) -> Client {
+        let base = format!("{root}/2018-06-01");
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent(USER_AGENT)
@@ -64,6 +69,7 @@ impl Client {
         Client {
             agent: ureq::Agent::new_with_config(config),
             next_url: format!("{base}/runtime/invocation/next"),
+            extensions: format!("{root}/2020-01-01"),
             base,
         }
     }
@@ -166,6 +172,50 @@ impl Client {
             None,
             &report.to_json(),
         )
+    }
+
+    /// `POST /2020-01-01/extension/register` with no events: registering any extension
+    /// is what makes Lambda send SIGTERM before it ends the process. Returns the
+    /// `Lambda-Extension-Identifier`.
+    pub(crate) fn register_extension(&self, name: &str) -> Result<String, Error> {
+        const ENDPOINT: &str = "/extension/register";
+        let url = format!("{}{ENDPOINT}", self.extensions);
+        let response = self
+            .agent
+            .post(&url)
+            .header("lambda-extension-name", name)
+            .header("content-type", "application/json")
+            .send(&br#"{"events":[]}"#[..])
+            .map_err(|error| unreachable(&url, &error))?;
+        let status = response.status().as_u16();
+        let identifier = response
+            .headers()
+            .get("lambda-extension-identifier")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        drain(response);
+        match (status, identifier) {
+            (200..=299, Some(identifier)) => Ok(identifier),
+            (status, _) => Err(Error::Status {
+                endpoint: ENDPOINT,
+                status,
+            }),
+        }
+    }
+
+    /// `GET /2020-01-01/extension/event/next`: with no events registered, Lambda never
+    /// answers it; the helper thread parks here. Returns when it answers anyway.
+    pub(crate) fn wait_for_extension_event(&self, identifier: &str) -> Result<u16, Error> {
+        let url = format!("{}/extension/event/next", self.extensions);
+        let response = self
+            .agent
+            .get(&url)
+            .header("lambda-extension-identifier", identifier)
+            .call()
+            .map_err(|error| unreachable(&url, &error))?;
+        let status = response.status().as_u16();
+        drain(response);
+        Ok(status)
     }
 
     /// Sends a post, retrying once on a transport failure with the same body and

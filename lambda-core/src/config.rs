@@ -3,9 +3,6 @@
 use crate::Error;
 use std::sync::Arc;
 
-/// The Runtime API version that every endpoint path starts with.
-const API_VERSION: &str = "2018-06-01";
-
 /// What the runtime needs to know, read from the environment once.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Config {
@@ -60,7 +57,8 @@ impl Config {
     }
 }
 
-/// Builds the base URL of every endpoint (`http://host:port[/prefix]/2018-06-01`) from
+/// Builds the root URL of the Runtime and Extensions APIs (`http://host:port[/prefix]`,
+/// to which `/2018-06-01/...` and `/2020-01-01/...` are appended) from
 /// `AWS_LAMBDA_RUNTIME_API`.
 ///
 /// AWS sets the variable to a bare `host:port`; `cargo lambda watch` hands out a URL with
@@ -99,7 +97,7 @@ pub(crate) fn runtime_api_base(value: &str) -> Result<String, Error> {
             "the path part has characters a URL path cannot have",
         ));
     }
-    Ok(format!("http://{authority}{path}/{API_VERSION}"))
+    Ok(format!("http://{authority}{path}"))
 }
 
 /// Host names, IPv4 and bracketed IPv6 addresses, and a port.
@@ -119,21 +117,21 @@ mod tests {
     #[test]
     fn bare_host_and_port_as_aws_sets_it() {
         let base = runtime_api_base("127.0.0.1:9001").unwrap();
-        assert_eq!(base, "http://127.0.0.1:9001/2018-06-01");
+        assert_eq!(base, "http://127.0.0.1:9001");
     }
 
     #[test]
     fn url_with_base_path_as_cargo_lambda_sets_it() {
         let base = runtime_api_base("http://127.0.0.1:9000/.rt").unwrap();
-        assert_eq!(base, "http://127.0.0.1:9000/.rt/2018-06-01");
+        assert_eq!(base, "http://127.0.0.1:9000/.rt");
         let base = runtime_api_base("HTTP://localhost:9000/.rt/fn/").unwrap();
-        assert_eq!(base, "http://localhost:9000/.rt/fn/2018-06-01");
+        assert_eq!(base, "http://localhost:9000/.rt/fn");
     }
 
     #[test]
     fn ipv6_address() {
         let base = runtime_api_base("[::1]:9001").unwrap();
-        assert_eq!(base, "http://[::1]:9001/2018-06-01");
+        assert_eq!(base, "http://[::1]:9001");
     }
 
     #[test]

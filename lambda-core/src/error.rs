@@ -38,6 +38,11 @@ pub enum Error {
         /// What went wrong, as text.
         detail: String,
     },
+    /// The shutdown hook could not be set up (a helper thread could not start).
+    ShutdownHook {
+        /// What went wrong, as text.
+        detail: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -59,6 +64,7 @@ impl fmt::Display for Error {
                 )
             }
             Error::InvalidEvent { detail } => write!(f, "could not read the next event: {detail}"),
+            Error::ShutdownHook { detail } => write!(f, "the shutdown hook: {detail}"),
         }
     }
 }

@@ -46,6 +46,8 @@ mod emulator;
 mod error;
 mod invoke;
 mod runtime;
+mod shutdown;
+mod signal;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -72,6 +74,9 @@ pub use error::Error;
 ///   the first event; the handler then takes `state: &S` as its last parameter. A failing
 ///   or panicking `setup` is reported to `/runtime/init/error` and the process exits
 ///   with status 1.
+/// - `shutdown = on_shutdown`: `fn on_shutdown()` runs when Lambda shuts the process
+///   down (SIGTERM; SIGKILL follows 500 ms later), then the process exits 0. It makes the
+///   runtime register an internal extension, which is what makes Lambda send SIGTERM.
 /// - `crate = "path"`: where to find this crate if the dependency was renamed.
 ///
 /// ```no_run

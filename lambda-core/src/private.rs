@@ -14,11 +14,12 @@ pub use crate::invoke::Outcome;
 /// and as its own emulator otherwise.
 pub fn run<S>(
     init: impl FnOnce() -> Result<S, Diagnostic>,
+    shutdown: Option<fn()>,
     handler: impl FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome,
 ) -> ExitCode {
     let config = Config::from_env();
     match config.runtime_api.clone() {
-        Some(runtime_api) => runtime::run(&config, &runtime_api, init, handler),
+        Some(runtime_api) => runtime::run(&config, &runtime_api, init, shutdown, handler),
         None => run_locally(),
     }
 }

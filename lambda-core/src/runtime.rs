@@ -17,18 +17,28 @@ pub(crate) fn run<S>(
     config: &Config,
     runtime_api: &str,
     init: impl FnOnce() -> Result<S, Diagnostic>,
+    shutdown: Option<fn()>,
     mut handler: impl FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome,
 ) -> ExitCode {
-    let base = match config::runtime_api_base(runtime_api) {
-        Ok(base) => base,
+    let root = match config::runtime_api_base(runtime_api) {
+        Ok(root) => root,
         Err(error) => return fatal(&error),
     };
+    // Before any thread exists (init may start some), so that every thread inherits it.
+    if shutdown.is_some() {
+        if let Err(error) = crate::signal::block_sigterm() {
+            log(format_args!(
+                "cannot block SIGTERM for the shutdown hook: {error}"
+            ));
+            return ExitCode::FAILURE;
+        }
+    }
     if let Some(slots) = config.max_concurrency.filter(|&slots| slots > 1) {
         log(format_args!(
             "AWS_LAMBDA_MAX_CONCURRENCY is {slots}, but this version runs invocations one at a time"
         ));
     }
-    let client = Client::new(base);
+    let client = Client::new(&root);
 
     // Init ends with the first `/next`, so a failing init can still be reported.
     let state = match invoke::init(init) {
@@ -44,6 +54,13 @@ pub(crate) fn run<S>(
             return ExitCode::FAILURE;
         }
     };
+
+    // Extensions register before the first `/next`, which ends Lambda's init phase.
+    if let Some(hook) = shutdown {
+        if let Err(error) = crate::shutdown::start(&client, hook) {
+            return fatal(&error);
+        }
+    }
 
     match serve(&client, config, &state, &mut handler) {
         Ok(never) => match never {},

@@ -11,6 +11,8 @@ use syn::{Expr, Lit, Meta, Path, Token};
 pub(crate) struct Args {
     /// `init = path`: a function run once before the first event.
     pub(crate) init: Option<Path>,
+    /// `shutdown = path`: a function run when Lambda sends SIGTERM.
+    pub(crate) shutdown: Option<Path>,
     /// `crate = "path"`: where `lambda_core` is, if the dependency was renamed.
     pub(crate) krate: Option<Path>,
 }
@@ -33,14 +35,19 @@ impl Parse for Args {
             };
             let name = &name_value.path;
             let (slot, value) = if name.is_ident("init") {
-                (&mut args.init, parse_init(&name_value.value))
+                (&mut args.init, parse_function("init", &name_value.value))
+            } else if name.is_ident("shutdown") {
+                (
+                    &mut args.shutdown,
+                    parse_function("shutdown", &name_value.value),
+                )
             } else if name.is_ident("crate") {
                 (&mut args.krate, parse_crate(&name_value.value))
             } else {
                 let shown = quote::quote!(#name).to_string().replace(' ', "");
                 errors.push(syn::Error::new_spanned(
                     name,
-                    format!("unknown argument `{shown}`; expected `init` or `crate`"),
+                    format!("unknown argument `{shown}`; expected `init`, `shutdown` or `crate`"),
                 ));
                 continue;
             };
@@ -65,13 +72,20 @@ impl Parse for Args {
     }
 }
 
-/// `init` names a function: a path, such as `setup` or `config::load`.
-fn parse_init(value: &Expr) -> syn::Result<Path> {
+/// `init` and `shutdown` name a function: a path, such as `setup` or `config::load`.
+fn parse_function(argument: &str, value: &Expr) -> syn::Result<Path> {
     match value {
         Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => Ok(path.path.clone()),
         other => Err(syn::Error::new_spanned(
             other,
-            "`init` takes the path of a function, like `init = setup`",
+            format!(
+                "`{argument}` takes the path of a function, like `{argument} = {}`",
+                if argument == "init" {
+                    "setup"
+                } else {
+                    "on_shutdown"
+                }
+            ),
         )),
     }
 }

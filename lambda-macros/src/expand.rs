@@ -93,12 +93,18 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
         ..
     } = &locals;
     let init = expand_init(args.init.as_ref(), &krate, &locals);
+    // Spanned at the user's path, so that a function of the wrong type is named there.
+    let shutdown = match &args.shutdown {
+        Some(path) => quote_spanned!(path.span()=> ::core::option::Option::Some(#path as fn())),
+        None => quote!(::core::option::Option::None),
+    };
     let call = expand_call(handler, &krate, &locals);
     let krate_root = krate.root(Span::call_site());
     quote! {
         fn main() -> #private::ExitCode {
             #private::run(
                 #init,
+                #shutdown,
                 |#event: &[u8], #context: &#krate_root::Context, #state: &_, #response: &mut ::std::vec::Vec<u8>| -> #private::Outcome {
                     #call
                 },

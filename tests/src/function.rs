@@ -97,6 +97,11 @@ impl Function {
         }
     }
 
+    /// The process id, to send it a signal.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for the process to exit by itself; panics after [`PATIENCE`].
     pub fn wait(mut self) -> Output {
         let deadline = Instant::now() + PATIENCE;

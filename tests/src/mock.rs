@@ -288,6 +288,22 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 Some(reply) => render(reply),
                 None => return,
             }
+        } else if request_path_is(&path, "/2020-01-01/extension/event/next") {
+            // Registered for no events: never answered, as on Lambda.
+            match hold(shared) {
+                Some(()) => response(200, &[], b"{}"),
+                None => return,
+            }
+        } else if request_path_is(&path, "/2020-01-01/extension/register") {
+            let identifier = vec![(
+                "Lambda-Extension-Identifier".to_owned(),
+                b"ext-0001".to_vec(),
+            )];
+            response(
+                200,
+                &identifier,
+                br#"{"functionName":"f","functionVersion":"$LATEST","handler":"bootstrap"}"#,
+            )
         } else if is_post {
             match post_reply(shared, &path) {
                 PostReply::Status(200..=299) => response(202, &[], br#"{"status":"OK"}"#),
@@ -318,6 +334,23 @@ fn serve(stream: TcpStream, shared: &Shared) {
             return;
         }
     }
+}
+
+fn request_path_is(path: &str, suffix: &str) -> bool {
+    path.ends_with(suffix)
+}
+
+/// Waits until the mock stops; `None` then.
+fn hold(shared: &Shared) -> Option<()> {
+    let mut state = shared.lock();
+    while !state.closed {
+        state = shared
+            .changed
+            .wait_timeout(state, Duration::from_millis(200))
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .0;
+    }
+    None
 }
 
 /// How to treat a post to `path`: a repeat for an answered request id is `400`; otherwise

@@ -144,3 +144,11 @@ fn a_failing_init_answers_each_event_with_its_report_and_exits_1() {
         );
     }
 }
+
+#[test]
+fn a_function_with_a_shutdown_hook_runs_locally_too() {
+    // Its extension registers with the emulator's own Runtime API.
+    let output = Function::run_with_stdin(env!("CARGO_BIN_EXE_fixture_shutdown"), &[], "[1]\n");
+    assert_eq!(output.code(), Some(0), "{}", output.stderr);
+    assert_eq!(output.stdout_lines(), ["[1]"]);
+}

@@ -115,6 +115,16 @@ impl Sandbox {
     }
 
     fn answer(&self, request: Request) -> Response {
+        match (request.method.as_str(), request.path.as_str()) {
+            // A function's own extension (the shutdown hook): registered, never sent an
+            // event, as on Lambda when it subscribes to none.
+            ("POST", "/2020-01-01/extension/register") => {
+                return Response::json(200, r#"{"functionName":"function","functionVersion":"$LATEST","handler":"bootstrap"}"#)
+                    .header("lambda-extension-identifier", "emulated-extension");
+            }
+            ("GET", "/2020-01-01/extension/event/next") => return self.hold(),
+            _ => {}
+        }
         let full_path = request.path.clone();
         let path = full_path.strip_prefix("/2018-06-01").unwrap_or("");
         match (request.method.as_str(), path) {
@@ -129,6 +139,23 @@ impl Sandbox {
                 _ => not_found(),
             },
             _ => not_found(),
+        }
+    }
+
+    /// Holds the request until this function process is replaced.
+    fn hold(&self) -> Response {
+        let mut state = self.lock();
+        let generation = state.generation;
+        while state.generation == generation {
+            state = self
+                .shared
+                .1
+                .wait_timeout(state, Duration::from_millis(250))
+                .map_or_else(|p| p.into_inner().0, |(s, _)| s);
+        }
+        Response {
+            close: true,
+            ..Response::json(403, invalid_state())
         }
     }
 
