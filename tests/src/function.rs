@@ -97,6 +97,11 @@ impl Function {
         }
     }
 
+    /// The exit status, if the process has exited.
+    pub fn try_status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// The process id, to send it a signal.
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -114,6 +114,10 @@ struct State {
     post_replies: VecDeque<PostReply>,
     /// Request ids already answered: a repeat post is refused with `400`, as the RIE does.
     answered: Vec<String>,
+    /// For each post to an invocation: its request id and how it was treated.
+    decisions: Vec<(String, PostReply)>,
+    /// How many `/next` replies have been served.
+    served: usize,
     requests: Vec<Recorded>,
     closed: bool,
 }
@@ -188,6 +192,18 @@ impl MockRuntimeApi {
     /// Queues how the next posts are treated.
     pub fn treat_posts(&self, replies: &[PostReply]) {
         self.shared.lock().post_replies.extend(replies);
+    }
+
+    /// For each post to an invocation, in order: its request id and how it was treated
+    /// (a repeat for an answered id is `Status(400)`).
+    pub fn decisions(&self) -> Vec<(String, PostReply)> {
+        self.shared.lock().decisions.clone()
+    }
+
+    /// How many `/next` replies have been served, and how many are still queued.
+    pub fn progress(&self) -> (usize, usize) {
+        let state = self.shared.lock();
+        (state.served, state.replies.len())
     }
 
     /// Every request so far.
@@ -360,15 +376,19 @@ fn post_reply(shared: &Shared, path: &str) -> PostReply {
     let id = path.rsplit('/').nth(1).unwrap_or_default().to_owned();
     let is_invocation = path.contains("/runtime/invocation/");
     if is_invocation && state.answered.contains(&id) {
+        state.decisions.push((id, PostReply::Status(400)));
         return PostReply::Status(400);
     }
     let reply = state
         .post_replies
         .pop_front()
         .unwrap_or(PostReply::Status(202));
-    // A dropped or silent post still arrived: the id counts as answered.
-    if is_invocation && !matches!(reply, PostReply::Status(400..)) {
-        state.answered.push(id);
+    if is_invocation {
+        // A dropped or silent post still arrived: the id counts as answered.
+        if !matches!(reply, PostReply::Status(400..)) {
+            state.answered.push(id.clone());
+        }
+        state.decisions.push((id, reply));
     }
     reply
 }
@@ -382,6 +402,7 @@ fn next_reply(shared: &Shared) -> Option<Reply> {
             return None;
         }
         if let Some(reply) = state.replies.pop_front() {
+            state.served += 1;
             return Some(reply);
         }
         state = shared
