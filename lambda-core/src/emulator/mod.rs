@@ -16,7 +16,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-pub(crate) use stdin::run as run_stdin;
+pub(crate) use stdin::{EventReader, run as run_stdin};
 pub(crate) use supervisor::Supervisor;
 
 /// Where the Invoke endpoint listens unless `LAMBDA_EMULATOR_ADDRESS` says otherwise:

@@ -1,0 +1,135 @@
+//! Property tests over the parsers of network and user input, on stable, with a fixed
+//! seed and a fixed number of cases: the same functions the fuzz targets in `fuzz/`
+//! exercise on nightly. Each must neither panic nor hang, and keep its promise.
+
+use lambda_core::__private::fuzz;
+
+const CASES: usize = 20_000;
+
+/// xorshift64*, seeded: the same inputs every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Bytes drawn mostly from `alphabet` (the interesting ones), sometimes from anywhere.
+    fn bytes(&mut self, alphabet: &[u8], most: usize) -> Vec<u8> {
+        let length = (self.next() % (most as u64 + 1)) as usize;
+        (0..length)
+            .map(|_| {
+                let pick = self.next();
+                if pick % 8 == 0 {
+                    (pick >> 8) as u8
+                } else {
+                    alphabet[(pick >> 8) as usize % alphabet.len()]
+                }
+            })
+            .collect()
+    }
+}
+
+const URL_BYTES: &[u8] = b"http:/.-_~%[]:0123456789abcxyzHTTPS? #@\t";
+const ID_BYTES: &[u8] = b"./%2Fab-_~ 09\xc3\xa9\r\n";
+const JSON_BYTES: &[u8] = b"{}[]\":,0123456789.eE+-truefalsnl \n\t\\u";
+
+#[test]
+fn safe_request_ids_hold_only_unreserved_characters() {
+    let mut rng = Rng(0x1d5);
+    for _ in 0..CASES {
+        let id = rng.bytes(ID_BYTES, 12);
+        if fuzz::is_safe_request_id(&id) {
+            assert!(!id.is_empty() && id != b"." && id != b"..", "{id:?}");
+            assert!(
+                id.iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || b".-_~".contains(&b)),
+                "{id:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn runtime_api_bases_are_plain_http_urls() {
+    let mut rng = Rng(0xba5e);
+    for _ in 0..CASES {
+        let bytes = rng.bytes(URL_BYTES, 40);
+        let value = String::from_utf8_lossy(&bytes);
+        if let Some(base) = fuzz::runtime_api_base(&value) {
+            assert!(
+                base.starts_with("http://") && base.len() > "http://".len(),
+                "{value:?} -> {base:?}"
+            );
+            assert!(!base.ends_with('/'), "{value:?} -> {base:?}");
+            assert!(
+                base.bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"?#@".contains(&b)),
+                "{value:?} -> {base:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn context_parsing_answers_only_safe_ids() {
+    let mut rng = Rng(0xc0de);
+    let names = [
+        "lambda-runtime-aws-request-id",
+        "lambda-runtime-deadline-ms",
+        "lambda-runtime-client-context",
+        "lambda-runtime-cognito-identity",
+        "lambda-runtime-trace-id",
+        "lambda-runtime-invocation-id",
+    ];
+    for _ in 0..CASES {
+        let mut input = Vec::new();
+        for _ in 0..(rng.next() % 6) {
+            input.extend_from_slice(names[(rng.next() % names.len() as u64) as usize].as_bytes());
+            input.push(b':');
+            input.extend(rng.bytes(JSON_BYTES, 30));
+            input.push(b'\n');
+        }
+        if let Some(id) = fuzz::context_from_header_lines(&input) {
+            assert!(
+                fuzz::is_safe_request_id(id.as_bytes()),
+                "{id:?} from {input:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_event_reader_hands_out_every_document_in_order() {
+    let mut rng = Rng(0xe7e47);
+    for _ in 0..CASES {
+        let input = rng.bytes(JSON_BYTES, 60);
+        let events = fuzz::read_events(&input, 1000);
+        assert!(
+            events.len() < 1000,
+            "the reader did not reach the end of {input:?}"
+        );
+        // Each event is a non-empty piece of the input, in order, and together they hold
+        // every byte that is not white space.
+        let mut rest = &input[..];
+        for event in &events {
+            assert!(!event.is_empty());
+            let at = rest
+                .windows(event.len())
+                .position(|w| w == &event[..])
+                .unwrap_or_else(|| panic!("{event:?} not in {input:?}"));
+            assert!(
+                rest[..at].iter().all(u8::is_ascii_whitespace),
+                "skipped bytes in {input:?}"
+            );
+            rest = &rest[at + event.len()..];
+        }
+        assert!(
+            rest.iter().all(u8::is_ascii_whitespace),
+            "unread bytes in {input:?}: {events:?}"
+        );
+    }
+}
