@@ -23,7 +23,7 @@ impl Rng {
         (0..length)
             .map(|_| {
                 let pick = self.next();
-                if pick % 8 == 0 {
+                if pick.is_multiple_of(8) {
                     (pick >> 8) as u8
                 } else {
                     alphabet[(pick >> 8) as usize % alphabet.len()]
