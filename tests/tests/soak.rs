@@ -150,12 +150,8 @@ fn every_event_gets_exactly_one_accepted_answer() {
         .filter(|(_, k)| **k == Kind::NextStatus500)
         .map(|(i, _)| i)
         .collect();
-    let fatal_posts = |mock: &MockRuntimeApi| {
-        mock.decisions()
-            .iter()
-            .filter(|(_, r)| matches!(r, PostReply::Status(500)))
-            .count()
-    };
+    let fatal_posts =
+        |mock: &MockRuntimeApi| mock.count_decisions(|r| matches!(r, PostReply::Status(500)));
     let deadline = Instant::now() + Duration::from_secs(600);
     let (mut processes, mut exits) = (0, 0);
     let final_output = loop {
@@ -176,12 +172,7 @@ fn every_event_gets_exactly_one_accepted_answer() {
             let (_, pending) = mock.progress();
             let posts_expected = post_treatments.len();
             if pending == 0
-                && mock
-                    .decisions()
-                    .iter()
-                    .filter(|(_, r)| !matches!(r, PostReply::Status(400)))
-                    .count()
-                    == posts_expected
+                && mock.count_decisions(|r| !matches!(r, PostReply::Status(400))) == posts_expected
             {
                 break None;
             }
