@@ -189,8 +189,10 @@ fn visible_ascii(value: &[u8]) -> Option<&str> {
     printable.then(|| std::str::from_utf8(value).ok()).flatten()
 }
 
+/// Reads through `from_slice`, as the event decoder does, so that one `Value` parser
+/// serves both (`from_str` would compile a second one into every binary).
 fn json_or_warn(name: &str, raw: &str, warnings: &mut Vec<String>) -> Option<serde_json::Value> {
-    match serde_json::from_str(raw) {
+    match serde_json::from_slice(raw.as_bytes()) {
         Ok(json) => Some(json),
         Err(error) => {
             warnings.push(format!(

@@ -3,7 +3,7 @@
 
 use super::http::{self, Request, Response};
 use crate::invoke::PAYLOAD_LIMIT;
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -41,16 +41,13 @@ struct State {
 #[derive(Clone)]
 pub(crate) struct Sandbox {
     shared: Arc<(Mutex<State>, Condvar)>,
-    address: SocketAddr,
 }
 
 impl Sandbox {
-    pub(crate) fn start() -> std::io::Result<Sandbox> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let address = listener.local_addr()?;
+    /// Serves the Runtime API on `listener`, on a thread of its own.
+    pub(crate) fn start(listener: TcpListener) -> Sandbox {
         let sandbox = Sandbox {
             shared: Arc::default(),
-            address,
         };
         let server = sandbox.clone();
         thread::spawn(move || {
@@ -60,12 +57,7 @@ impl Sandbox {
                 Arc::new(move |request| server.answer(request)),
             )
         });
-        Ok(sandbox)
-    }
-
-    /// `host:port`, for the function's `AWS_LAMBDA_RUNTIME_API`.
-    pub(crate) fn address(&self) -> String {
-        self.address.to_string()
+        sandbox
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
