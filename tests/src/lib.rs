@@ -6,10 +6,22 @@
 mod emulator;
 mod function;
 mod mock;
+mod rng;
 
 pub use emulator::{Emulator, InvokeReply, curl};
 pub use function::{Function, Output};
 pub use mock::{Event, MockRuntimeApi, PostReply, Recorded, Reply};
+pub use rng::Rng;
+
+/// The event that makes `fixture_faults` answer with `value`.
+pub fn answer(value: serde_json::Value) -> String {
+    serde_json::json!({"do": "answer", "with": value}).to_string()
+}
+
+/// The posts among `requests`, in order.
+pub fn posts(requests: &[Recorded]) -> Vec<&Recorded> {
+    requests.iter().filter(|r| r.method == "POST").collect()
+}
 
 /// How long any test waits for anything before it fails.
 pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);

@@ -1,19 +1,11 @@
 //! Faults of the Runtime API and the network on `/next`, each row of the README's fault
 //! table that the other suites do not already cover.
 
-use lambda_tests::{Event, Function, MockRuntimeApi, Recorded, Reply};
+use lambda_tests::{Event, Function, MockRuntimeApi, Reply, answer, posts};
 use serde_json::json;
 
 const FAULTS: &str = env!("CARGO_BIN_EXE_fixture_faults");
 const INSPECT: &str = env!("CARGO_BIN_EXE_fixture_inspect");
-
-fn answer(value: serde_json::Value) -> String {
-    json!({"do": "answer", "with": value}).to_string()
-}
-
-fn posts(requests: &[Recorded]) -> Vec<&Recorded> {
-    requests.iter().filter(|r| r.method == "POST").collect()
-}
 
 /// A `/next` answer head for `id` declaring `length` bytes.
 fn head(id: &str, extra: &str, length: usize) -> String {

@@ -3,35 +3,9 @@
 //! exercise on nightly. Each must neither panic nor hang, and keep its promise.
 
 use lambda_core::__private::fuzz;
+use lambda_tests::Rng;
 
 const CASES: usize = 20_000;
-
-/// xorshift64*, seeded: the same inputs every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Bytes drawn mostly from `alphabet` (the interesting ones), sometimes from anywhere.
-    fn bytes(&mut self, alphabet: &[u8], most: usize) -> Vec<u8> {
-        let length = (self.next() % (most as u64 + 1)) as usize;
-        (0..length)
-            .map(|_| {
-                let pick = self.next();
-                if pick.is_multiple_of(8) {
-                    (pick >> 8) as u8
-                } else {
-                    alphabet[(pick >> 8) as usize % alphabet.len()]
-                }
-            })
-            .collect()
-    }
-}
 
 const URL_BYTES: &[u8] = b"http:/.-_~%[]:0123456789abcxyzHTTPS? #@\t";
 const ID_BYTES: &[u8] = b"./%2Fab-_~ 09\xc3\xa9\r\n";
@@ -87,8 +61,10 @@ fn context_parsing_answers_only_safe_ids() {
     ];
     for _ in 0..CASES {
         let mut input = Vec::new();
-        for _ in 0..(rng.next() % 6) {
-            input.extend_from_slice(names[(rng.next() % names.len() as u64) as usize].as_bytes());
+        for _ in 0..(rng.next_u64() % 6) {
+            input.extend_from_slice(
+                names[(rng.next_u64() % names.len() as u64) as usize].as_bytes(),
+            );
             input.push(b':');
             input.extend(rng.bytes(JSON_BYTES, 30));
             input.push(b'\n');

@@ -1,18 +1,10 @@
 //! The runtime loop against a mock Runtime API: what it sends, and how it ends.
 
-use lambda_tests::{Event, Function, MockRuntimeApi, Recorded, Reply};
+use lambda_tests::{Event, Function, MockRuntimeApi, Reply, answer, posts};
 use serde_json::json;
 
 const FAULTS: &str = env!("CARGO_BIN_EXE_fixture_faults");
 const INSPECT: &str = env!("CARGO_BIN_EXE_fixture_inspect");
-
-fn answer(value: serde_json::Value) -> String {
-    json!({"do": "answer", "with": value}).to_string()
-}
-
-fn posts(requests: &[Recorded]) -> Vec<&Recorded> {
-    requests.iter().filter(|r| r.method == "POST").collect()
-}
 
 /// Every runtime message is one line with the same prefix.
 fn assert_runtime_lines(stderr: &str) {

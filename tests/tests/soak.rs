@@ -5,7 +5,7 @@
 //! `SOAK_INVOCATIONS` (default 2000), `SOAK_SEED` and `SOAK_FAULT_PERCENT` (default 10)
 //! change the run; the README records a 100 000-invocation run.
 
-use lambda_tests::{Event, Function, MockRuntimeApi, PostReply, Reply};
+use lambda_tests::{Event, Function, MockRuntimeApi, PostReply, Reply, Rng};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -40,22 +40,6 @@ const KINDS: [Kind; 11] = [
     Kind::PostDropped,
     Kind::PostStatus500,
 ];
-
-/// xorshift64*: small, seeded, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
