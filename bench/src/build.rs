@@ -43,6 +43,7 @@ impl Build<'_> {
             .args([
                 "build",
                 "--quiet",
+                "--locked",
                 "--profile",
                 self.profile,
                 "--target",
@@ -88,8 +89,7 @@ pub fn stripped_size(binary: &Path, paths: &Paths) -> Result<u64, String> {
 pub fn clean_build(peer: &str, bin: &str, paths: &Paths) -> Result<(usize, Duration), String> {
     let manifest = paths.peers.join(peer).join("Cargo.toml");
     let fetched = Command::new("cargo")
-        .arg("fetch")
-        .arg("--manifest-path")
+        .args(["fetch", "--locked", "--manifest-path"])
         .arg(&manifest)
         .status();
     if !fetched.is_ok_and(|status| status.success()) {
@@ -102,6 +102,7 @@ pub fn clean_build(peer: &str, bin: &str, paths: &Paths) -> Result<(usize, Durat
         .args([
             "build",
             "--release",
+            "--locked",
             "--target",
             MUSL,
             "--bin",
