@@ -55,6 +55,27 @@ fn accepts_a_runtime_api_url_with_a_base_path_as_cargo_lambda_gives_it() {
 }
 
 #[test]
+fn proxy_variables_set_for_the_handler_do_not_divert_the_runtime_api() {
+    // A function in a VPC often sets HTTP_PROXY for its own outbound calls; the Runtime
+    // API is on loopback and must never go through it. Port 9 (discard) on loopback
+    // refuses connections, so a proxied call would fail.
+    let mock = MockRuntimeApi::start();
+    mock.push_event(Event::new("req-1", answer(json!(1))));
+    let proxy = "http://127.0.0.1:9";
+    let env = [
+        ("HTTP_PROXY", proxy),
+        ("http_proxy", proxy),
+        ("ALL_PROXY", proxy),
+        ("HTTPS_PROXY", proxy),
+    ];
+    let function = Function::against(FAULTS, &mock.address(), &env);
+    let requests = mock.wait_for_posts(1);
+    let output = function.stop();
+    assert_eq!(posts(&requests)[0].body_text(), "1", "{}", output.stderr);
+    assert_eq!(output.stderr, "");
+}
+
+#[test]
 fn hands_every_context_header_to_the_handler() {
     let mock = MockRuntimeApi::start();
     mock.push_event(
