@@ -66,7 +66,8 @@ pub(crate) enum ReadError {
     Malformed,
 }
 
-/// Serves every connection on its own thread; `answer` may block (a long poll).
+/// Serves every connection on its own thread; `answer` may block (a long poll). A
+/// connection that no thread can be started for is closed: its client sees it drop.
 pub(crate) fn serve(
     listener: TcpListener,
     body_limit: usize,
@@ -75,7 +76,8 @@ pub(crate) fn serve(
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         let answer = Arc::clone(&answer);
-        thread::spawn(move || serve_connection(stream, body_limit, &*answer));
+        let _ =
+            thread::Builder::new().spawn(move || serve_connection(stream, body_limit, &*answer));
     }
 }
 
@@ -132,26 +134,23 @@ pub(crate) fn read_request(
         let (name, value) = line.split_once(':').ok_or(ReadError::Malformed)?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
     }
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
     let mut request = Request {
         method,
         path,
-        headers: Vec::new(),
+        headers,
         body: Vec::new(),
         oversized: None,
     };
-    if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+    if request
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
         match read_chunked(reader, body_limit)? {
             Some(body) => request.body = body,
             None => request.oversized = Some(body_limit + 1),
         }
     } else {
-        let length: usize = match header("content-length") {
+        let length: usize = match request.header("content-length") {
             Some(value) => value.parse().map_err(|_| ReadError::Malformed)?,
             None => 0,
         };
@@ -164,7 +163,6 @@ pub(crate) fn read_request(
                 .map_err(|_| ReadError::Closed)?;
         }
     }
-    request.headers = headers;
     Ok(request)
 }
 
@@ -222,15 +220,13 @@ fn read_line(reader: &mut impl BufRead, head_size: &mut usize) -> Result<String,
 }
 
 pub(crate) fn write_response(out: &mut impl Write, response: &Response) -> io::Result<()> {
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\n",
-        response.status,
-        reason(response.status)
-    );
+    use std::fmt::Write as _;
+    let status = response.status;
+    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
     for (name, value) in &response.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        let _ = write!(head, "{name}: {value}\r\n");
     }
-    head.push_str(&format!("content-length: {}\r\n", response.body.len()));
+    let _ = write!(head, "content-length: {}\r\n", response.body.len());
     if response.close {
         head.push_str("connection: close\r\n");
     }

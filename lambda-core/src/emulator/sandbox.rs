@@ -45,19 +45,19 @@ pub(crate) struct Sandbox {
 
 impl Sandbox {
     /// Serves the Runtime API on `listener`, on a thread of its own.
-    pub(crate) fn start(listener: TcpListener) -> Sandbox {
+    pub(crate) fn start(listener: TcpListener) -> std::io::Result<Sandbox> {
         let sandbox = Sandbox {
             shared: Arc::default(),
         };
         let server = sandbox.clone();
-        thread::spawn(move || {
+        thread::Builder::new().spawn(move || {
             http::serve(
                 listener,
                 PAYLOAD_LIMIT,
                 Arc::new(move |request| server.answer(request)),
             )
-        });
-        sandbox
+        })?;
+        Ok(sandbox)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -241,7 +241,8 @@ impl Sandbox {
 /// The posted error JSON; an empty or unreadable body is rebuilt from the error-type
 /// header, as Lambda does.
 fn error_body(request: &Request) -> Vec<u8> {
-    if serde_json::from_slice::<serde::de::IgnoredAny>(&request.body).is_ok() {
+    // `Value` rather than `IgnoredAny`: the runtime links the `Value` parser already.
+    if serde_json::from_slice::<serde_json::Value>(&request.body).is_ok() {
         return request.body.clone();
     }
     let error_type = request

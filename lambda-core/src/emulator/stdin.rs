@@ -3,7 +3,6 @@
 
 use super::Supervisor;
 use crate::log;
-use serde::de::IgnoredAny;
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
@@ -87,9 +86,9 @@ impl<R: BufRead> EventReader<R> {
                 continue;
             };
             let mut documents = serde_json::Deserializer::from_slice(&self.pending[start..])
-                .into_iter::<IgnoredAny>();
+                .into_iter::<serde_json::Value>();
             match documents.next() {
-                Some(Ok(IgnoredAny)) => {
+                Some(Ok(_)) => {
                     let end = start + documents.byte_offset();
                     let event = self.pending[start..end].to_vec();
                     self.pending.drain(..end);

@@ -111,7 +111,7 @@ impl Supervisor {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         set_function_environment(&settings, listener.local_addr()?);
         Ok(Supervisor {
-            sandbox: Sandbox::start(listener),
+            sandbox: Sandbox::start(listener)?,
             settings,
             program,
             process: None,
@@ -121,10 +121,10 @@ impl Supervisor {
     /// Runs one invocation through a function process, starting one if none runs.
     pub(crate) fn invoke(&mut self, payload: Vec<u8>, client_context: Option<String>) -> Reply {
         let request_id = ids::request_id();
-        eprintln!(
+        lambda_line(format_args!(
             "START RequestId: {request_id} Version: {}",
             self.settings.version
-        );
+        ));
         let queued = Instant::now();
         let ended = match self.ensure_process() {
             Ok(()) => self.run(&request_id, payload, client_context),
@@ -167,7 +167,7 @@ impl Supervisor {
         let timeout = Duration::from_secs(self.settings.timeout_secs);
         let deadline_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|now| (now + timeout).as_millis() as u64)
+            .map(|now| millis(now + timeout))
             .unwrap_or_default();
         let arn = format!(
             "arn:aws:lambda:{}:012345678912:function:{}",
@@ -241,24 +241,23 @@ impl Supervisor {
         let init_done = self.sandbox.init_done();
         let started = init_done.map_or(queued, |done| done.max(queued));
         let duration = started.elapsed();
-        let mut line = format!(
-            "REPORT RequestId: {request_id}\tDuration: {} ms\tBilled Duration: {} ms\tMemory Size: {} MB",
-            Millis(duration),
-            duration.as_micros().div_ceil(1000),
-            self.settings.memory_mb
-        );
+        let (mut peak, mut init) = (String::new(), String::new());
         if let Some(process) = &mut self.process {
             if let Some(peak_mb) = peak_memory_mb(process.child.id()) {
-                line.push_str(&format!("\tMax Memory Used: {peak_mb} MB"));
+                peak = format!("\tMax Memory Used: {peak_mb} MB");
             }
             if let (false, Some(done)) = (process.init_reported, init_done) {
-                let init = done.saturating_duration_since(process.spawned);
-                line.push_str(&format!("\tInit Duration: {} ms", Millis(init)));
+                let duration = done.saturating_duration_since(process.spawned);
+                init = format!("\tInit Duration: {} ms", Millis(duration));
                 process.init_reported = true;
             }
         }
-        eprintln!("END RequestId: {request_id}");
-        eprintln!("{line}");
+        lambda_line(format_args!(
+            "END RequestId: {request_id}\nREPORT RequestId: {request_id}\tDuration: {} ms\tBilled Duration: {} ms\tMemory Size: {} MB{peak}{init}",
+            Millis(duration),
+            micros(duration).div_ceil(1000),
+            self.settings.memory_mb
+        ));
     }
 }
 
@@ -297,6 +296,14 @@ fn set_function_environment(s: &Settings, sandbox: SocketAddr) {
     }
 }
 
+/// Writes Lambda's own log lines (START, END, REPORT) to standard error as they are, with
+/// no runtime prefix. A closed standard error loses them rather than stopping the
+/// emulator, as `eprintln!` would by panicking.
+fn lambda_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// The process's peak resident memory (`VmHWM`), in whole megabytes rounded up.
 fn peak_memory_mb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -311,9 +318,20 @@ struct Millis(Duration);
 
 impl std::fmt::Display for Millis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hundredths = self.0.as_micros() / 10;
+        let hundredths = micros(self.0) / 10;
         write!(f, "{}.{:02}", hundredths / 100, hundredths % 100)
     }
+}
+
+/// Whole microseconds and milliseconds as `u64` (saturating, past half a million years):
+/// `Duration` gives `u128`, whose formatting and division would add over 1 KiB to every
+/// function binary.
+fn micros(duration: Duration) -> u64 {
+    duration.as_micros().try_into().unwrap_or(u64::MAX)
+}
+
+fn millis(duration: Duration) -> u64 {
+    duration.as_millis().try_into().unwrap_or(u64::MAX)
 }
 
 /// `{"errorType":…,"errorMessage":…}`, the body Lambda gives for its own failures.
