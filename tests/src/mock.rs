@@ -1,7 +1,7 @@
 //! A scriptable Runtime API: answers `/next` from a queue of replies, answers posts with
 //! a queue of statuses (202 when empty), and records every request.
 
-use crate::PATIENCE;
+use crate::{Function, Output, PATIENCE};
 use std::collections::{HashSet, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -228,6 +228,19 @@ impl MockRuntimeApi {
             .into_iter()
             .filter(|r| r.method == "POST")
             .collect()
+    }
+
+    /// Starts `binary` against this API, waits for `count` posts and stops the function:
+    /// every request so far, and what the function printed.
+    pub fn run_until_posts(
+        &self,
+        binary: &str,
+        env: &[(&str, &str)],
+        count: usize,
+    ) -> (Vec<Recorded>, Output) {
+        let function = Function::against(binary, &self.address(), env);
+        let requests = self.wait_for_posts(count);
+        (requests, function.stop())
     }
 
     /// Waits until `count` posts have arrived, and returns all requests; panics after

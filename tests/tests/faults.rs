@@ -40,9 +40,7 @@ fn a_connection_reset_before_the_status_line_is_retried() {
     let mock = MockRuntimeApi::start();
     mock.push(Reply::Raw(Vec::new()));
     mock.push_event(Event::new("after-reset", answer(json!(1))));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(1);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 1);
     assert_eq!(
         posts(&requests)[0].path,
         "/2018-06-01/runtime/invocation/after-reset/response"
@@ -58,9 +56,7 @@ fn a_truncated_body_is_reported_for_its_id_and_the_loop_goes_on() {
     raw.extend_from_slice(br#"{"do":"ans"#);
     mock.push(Reply::Raw(raw));
     mock.push_event(Event::new("whole", answer(json!(2))));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(2);
-    function.stop();
+    let (requests, _) = mock.run_until_posts(FAULTS, &[], 2);
     let posts = posts(&requests);
     assert_eq!(
         posts[0].path,
@@ -90,9 +86,7 @@ fn a_chunked_body_is_read() {
     let raw = "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: chunked\r\nTransfer-Encoding: chunked\r\n\r\n\
                5\r\n{\"do\"\r\n15\r\n:\"answer\",\"with\":[3]}\r\n0\r\n\r\n";
     mock.push(Reply::Raw(raw.as_bytes().to_vec()));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(1);
-    function.stop();
+    let (requests, _) = mock.run_until_posts(FAULTS, &[], 1);
     let post = posts(&requests)[0];
     assert_eq!(post.path, "/2018-06-01/runtime/invocation/chunked/response");
     assert_eq!(post.body_text(), "[3]");
@@ -106,9 +100,7 @@ fn a_body_over_the_payload_limit_is_reported_without_reading_it_all() {
     raw.extend(std::iter::repeat_n(b' ', size));
     mock.push(Reply::Raw(raw));
     mock.push_event(Event::new("fits", answer(json!(4))));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(2);
-    function.stop();
+    let (requests, _) = mock.run_until_posts(FAULTS, &[], 2);
     let posts = posts(&requests);
     assert_eq!(
         posts[0].path,
@@ -135,9 +127,7 @@ fn a_malformed_response_head_is_dropped_and_the_next_event_served() {
         let mock = MockRuntimeApi::start();
         mock.push(Reply::Raw(broken.as_bytes().to_vec()));
         mock.push_event(Event::new("good", answer(json!(5))));
-        let function = Function::against(FAULTS, &mock.address(), &[]);
-        let requests = mock.wait_for_posts(1);
-        let output = function.stop();
+        let (requests, output) = mock.run_until_posts(FAULTS, &[], 1);
         let posts = posts(&requests);
         assert_eq!(posts.len(), 1, "{broken:?}: {posts:#?}");
         assert_eq!(
@@ -167,9 +157,7 @@ fn a_handler_past_its_deadline_sees_zero_time_left_and_the_loop_goes_on() {
         Event::new("late", "{}").header("Lambda-Runtime-Deadline-Ms", &past.to_string()),
     );
     mock.push_event(Event::new("next", "{}"));
-    let function = Function::against(INSPECT, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(2);
-    function.stop();
+    let (requests, _) = mock.run_until_posts(INSPECT, &[], 2);
     let posts = posts(&requests);
     assert_eq!(posts[0].body_json()["remaining_is_zero"], json!(true));
     assert_eq!(

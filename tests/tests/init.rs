@@ -11,9 +11,7 @@ fn init_runs_once_and_the_handler_gets_its_state() {
     let mock = MockRuntimeApi::start();
     mock.push_event(Event::new("one", r#""there""#));
     mock.push_event(Event::new("two", r#""again""#));
-    let function = Function::against(INIT, &mock.address(), &[("FIXTURE_INIT", "ok")]);
-    let requests = mock.wait_for_posts(2);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(INIT, &[("FIXTURE_INIT", "ok")], 2);
     let bodies: Vec<_> = requests
         .iter()
         .filter(|r| r.method == "POST")

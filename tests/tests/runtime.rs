@@ -20,9 +20,7 @@ fn assert_runtime_lines(stderr: &str) {
 fn posts_the_encoded_result_as_json() {
     let mock = MockRuntimeApi::start();
     mock.push_event(Event::new("req-1", answer(json!({"total": 42}))));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(1);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 1);
 
     assert_eq!(requests[0].method, "GET");
     assert_eq!(requests[0].path, "/2018-06-01/runtime/invocation/next");
@@ -68,9 +66,7 @@ fn proxy_variables_set_for_the_handler_do_not_divert_the_runtime_api() {
         ("ALL_PROXY", proxy),
         ("HTTPS_PROXY", proxy),
     ];
-    let function = Function::against(FAULTS, &mock.address(), &env);
-    let requests = mock.wait_for_posts(1);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(FAULTS, &env, 1);
     assert_eq!(posts(&requests)[0].body_text(), "1", "{}", output.stderr);
     assert_eq!(output.stderr, "");
 }
@@ -100,9 +96,7 @@ fn hands_every_context_header_to_the_handler() {
             .header("Lambda-Runtime-Aws-Tenant-Id", "tenant-7")
             .header("Lambda-Runtime-Invocation-Id", "inv-123"),
     );
-    let function = Function::against(INSPECT, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(1);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(INSPECT, &[], 1);
     let post = posts(&requests)[0];
     assert_eq!(
         post.body_json(),
@@ -137,9 +131,7 @@ fn reads_the_function_settings_from_the_environment() {
         ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/orders"),
         ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/24/[$LATEST]0123"),
     ];
-    let function = Function::against(INSPECT, &mock.address(), &env);
-    let requests = mock.wait_for_posts(1);
-    function.stop();
+    let (requests, _) = mock.run_until_posts(INSPECT, &env, 1);
     assert_eq!(
         posts(&requests)[0].body_json()["function"],
         json!({"name": "orders", "memory_size_mb": 512, "version": "$LATEST", "log_group_name": "/aws/lambda/orders", "log_stream_name": "2026/11/24/[$LATEST]0123"})
@@ -153,9 +145,7 @@ fn a_deadline_in_the_past_leaves_no_time_and_a_bad_one_is_unknown() {
     mock.push_event(Event::new("cargo-lambda", "2").header("Lambda-Runtime-Deadline-Ms", "600000"));
     mock.push_event(Event::new("none", "3").without_header("Lambda-Runtime-Deadline-Ms"));
     mock.push_event(Event::new("garbage", "4").header("Lambda-Runtime-Deadline-Ms", "soon"));
-    let function = Function::against(INSPECT, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(4);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(INSPECT, &[], 4);
     let bodies: Vec<_> = posts(&requests).iter().map(|p| p.body_json()).collect();
     assert_eq!(bodies[3]["deadline_ms"], json!(null));
     assert_eq!(
@@ -195,9 +185,7 @@ fn sets_the_trace_variable_per_invocation_and_removes_it_when_absent() {
         Event::new("traced", "1").header("Lambda-Runtime-Trace-Id", "Root=1-abc;Sampled=1"),
     );
     mock.push_event(Event::new("untraced", "2"));
-    let function = Function::against(INSPECT, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(2);
-    function.stop();
+    let (requests, _) = mock.run_until_posts(INSPECT, &[], 2);
     let posts = posts(&requests);
     assert_eq!(
         posts[0].body_json()["trace_env"],
@@ -214,9 +202,7 @@ fn malformed_optional_headers_are_ignored_with_one_line_each() {
             .header("Lambda-Runtime-Client-Context", "eyJjdXN0b20iOnt9fQ==")
             .header("Lambda-Runtime-Cognito-Identity", "{broken"),
     );
-    let function = Function::against(INSPECT, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(1);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(INSPECT, &[], 1);
     let body = posts(&requests)[0].body_json();
     assert_eq!(
         (body["client_context"].clone(), body["identity_id"].clone()),
@@ -235,9 +221,7 @@ fn a_poll_held_longer_than_any_post_timeout_still_gets_its_event() {
         held,
         Box::new(Reply::Event(Event::new("late", answer(json!("waited"))))),
     ));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(1);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 1);
     assert_eq!(
         posts(&requests)[0].path,
         "/2018-06-01/runtime/invocation/late/response"
@@ -257,9 +241,7 @@ fn polls_again_after_204_no_content() {
         mock.push(Reply::NoContent);
     }
     mock.push_event(Event::new("after-idle", answer(json!("ok"))));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(1);
-    function.stop();
+    let (requests, _) = mock.run_until_posts(FAULTS, &[], 1);
     let nexts = requests.iter().filter(|r| r.method == "GET").count();
     assert!(nexts >= 4, "polled {nexts} times");
     assert_eq!(
@@ -274,9 +256,7 @@ fn a_handler_error_is_reported_with_its_type_message_and_causes() {
     mock.push_event(
         Event::new("req-err", r#"{"do":"fail"}"#).header("Lambda-Runtime-Invocation-Id", "inv-9"),
     );
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(1);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 1);
     let post = posts(&requests)[0];
     assert_eq!(post.path, "/2018-06-01/runtime/invocation/req-err/error");
     assert_eq!(
@@ -302,9 +282,7 @@ fn a_handler_error_is_reported_with_its_type_message_and_causes() {
 fn the_users_diagnose_chooses_the_error_type() {
     let mock = MockRuntimeApi::start();
     mock.push_event(Event::new("req-1", r#"{"do":"fail_out_of_stock"}"#));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(1);
-    function.stop();
+    let (requests, _) = mock.run_until_posts(FAULTS, &[], 1);
     let post = posts(&requests)[0];
     assert_eq!(
         post.header("lambda-runtime-function-error-type"),
@@ -322,9 +300,7 @@ fn a_panic_is_reported_with_its_location_and_the_loop_goes_on() {
     mock.push_event(Event::new("req-panic", r#"{"do":"panic"}"#));
     mock.push_event(Event::new("req-display", r#"{"do":"panic_in_display"}"#));
     mock.push_event(Event::new("req-next", answer(json!("still here"))));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(3);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 3);
     let posts = posts(&requests);
     for (post, id, message) in [
         (posts[0], "req-panic", "the handler panicked"),
@@ -361,9 +337,7 @@ fn an_event_that_does_not_decode_is_reported_and_the_loop_goes_on() {
     mock.push_event(Event::new("wrong-shape", r#"{"do":"fly"}"#));
     mock.push_event(Event::new("not-utf8", b"\"\xff\xfe\"".to_vec()));
     mock.push_event(Event::new("fine", answer(json!(1))));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(4);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 4);
     let posts = posts(&requests);
     for (post, id) in posts.iter().zip(["not-json", "wrong-shape", "not-utf8"]) {
         assert_eq!(
@@ -396,9 +370,7 @@ fn json_nested_absurdly_deep_is_refused_without_overflowing_the_stack() {
     mock.push_event(Event::new("arrays", "[".repeat(100_000)));
     mock.push_event(Event::new("objects", "{\"a\":".repeat(100_000)));
     mock.push_event(Event::new("fine", "[[1]]"));
-    let function = Function::against(INSPECT, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(3);
-    function.stop();
+    let (requests, _) = mock.run_until_posts(INSPECT, &[], 3);
     let posts = posts(&requests);
     for post in &posts[..2] {
         assert_eq!(
@@ -421,9 +393,7 @@ fn json_nested_absurdly_deep_is_refused_without_overflowing_the_stack() {
 fn a_response_that_does_not_encode_is_reported() {
     let mock = MockRuntimeApi::start();
     mock.push_event(Event::new("req-1", r#"{"do":"unencodable"}"#));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(1);
-    function.stop();
+    let (requests, _) = mock.run_until_posts(FAULTS, &[], 1);
     let post = posts(&requests)[0];
     assert_eq!(post.path, "/2018-06-01/runtime/invocation/req-1/error");
     assert_eq!(
@@ -444,9 +414,7 @@ fn a_response_over_the_payload_limit_is_reported_without_sending_it() {
         "just-fits",
         r#"{"do":"oversized","bytes":6291554}"#,
     ));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(2);
-    function.stop();
+    let (requests, _) = mock.run_until_posts(FAULTS, &[], 2);
     let posts = posts(&requests);
     assert_eq!(posts[0].path, "/2018-06-01/runtime/invocation/big/error");
     assert_eq!(
@@ -474,9 +442,7 @@ fn events_whose_request_id_is_unsafe_are_skipped_with_one_line_each() {
         Event::new("x", answer(json!(0))).without_header("Lambda-Runtime-Aws-Request-Id"),
     );
     mock.push_event(Event::new("good", answer(json!(1))));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(1);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 1);
     let posts = posts(&requests);
     assert_eq!(posts.len(), 1);
     assert_eq!(
@@ -496,9 +462,7 @@ fn status_413_and_400_on_a_post_are_logged_and_the_loop_goes_on() {
     for id in ["a", "b", "c", "d"] {
         mock.push_event(Event::new(id, answer(json!(id))));
     }
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(4);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 4);
     assert_eq!(
         posts(&requests)[3].path,
         "/2018-06-01/runtime/invocation/d/response"
@@ -610,9 +574,7 @@ fn a_post_whose_connection_drops_is_retried_with_the_same_body_and_the_duplicate
         Event::new("req-1", answer(json!("once"))).header("Lambda-Runtime-Invocation-Id", "inv-1"),
     );
     mock.push_event(Event::new("req-2", answer(json!("next"))));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(3);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 3);
     let posts = posts(&requests);
     // The retry carries exactly what the first attempt carried.
     for post in &posts[..2] {
@@ -638,9 +600,7 @@ fn a_post_that_is_never_answered_times_out_and_is_retried() {
     )]);
     mock.push_event(Event::new("req-1", answer(json!(1))));
     mock.push_event(Event::new("req-2", answer(json!(2))));
-    let function = Function::against(FAULTS, &mock.address(), &[]);
-    let requests = mock.wait_for_posts(3);
-    let output = function.stop();
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 3);
     let paths: Vec<&str> = posts(&requests).iter().map(|p| p.path.as_str()).collect();
     assert_eq!(
         paths,
