@@ -19,9 +19,10 @@ const UNREACHABLE_AFTER: Duration = Duration::from_secs(3);
 /// its body) may take. `/next` has no timeout: Lambda freezes the process between
 /// invocations, and the poll may last any time.
 ///
-/// Per-phase rather than one global timeout: ureq enforces a global (or per-call)
-/// timeout on name resolution too, by resolving on a new thread for every request, which
-/// measured as the largest single cost of an invocation.
+/// Per phase rather than one global timeout: ureq's default resolver enforces a global
+/// (or per-call) timeout by resolving on a new thread for every request, which measured
+/// as the largest single cost of an invocation. [`ResolveOnce`] has since replaced that
+/// resolver; the phases stay, as they bound each step of a post on its own.
 const POST_PHASE_TIMEOUT: Duration = Duration::from_secs(5);
 const USER_AGENT: &str = concat!("lambda-core/", env!("CARGO_PKG_VERSION"));
 const ERROR_TYPE_HEADER: &str = "lambda-runtime-function-error-type";
