@@ -61,10 +61,8 @@ fn context_parsing_answers_only_safe_ids() {
     ];
     for _ in 0..CASES {
         let mut input = Vec::new();
-        for _ in 0..(rng.next_u64() % 6) {
-            input.extend_from_slice(
-                names[(rng.next_u64() % names.len() as u64) as usize].as_bytes(),
-            );
+        for _ in 0..rng.below(6) {
+            input.extend_from_slice(names[rng.below(names.len() as u64) as usize].as_bytes());
             input.push(b':');
             input.extend(rng.bytes(JSON_BYTES, 30));
             input.push(b'\n');
