@@ -1,9 +1,10 @@
 //! The Runtime API over blocking HTTP/1.1: one method per endpoint, one reused
 //! connection.
 
+use crate::Diagnostic;
 use crate::context::header;
+use crate::error::RuntimeError as Error;
 use crate::invoke::PAYLOAD_LIMIT;
-use crate::{Diagnostic, Error};
 use std::io::Read;
 use std::net::ToSocketAddrs;
 use std::sync::OnceLock;
@@ -49,6 +50,10 @@ pub(crate) enum Next {
     },
     /// `204`: no event yet (cargo-lambda's answer when idle).
     Idle,
+    /// An answer whose head this client cannot read (a header over its size limit, too
+    /// many headers, a malformed length). The Runtime API may have handed out an event
+    /// with it, which is then lost; the text says why it could not be read.
+    Unreadable(String),
 }
 
 /// How the Runtime API took a post.
@@ -90,13 +95,18 @@ impl Client {
 
     /// `GET /runtime/invocation/next`, the event's body read into `body` (cleared first;
     /// its capacity is reused). A transport failure is retried for a few seconds (the API
-    /// may not be listening yet at start); then it is [`Error::Unreachable`].
+    /// may not be listening yet at start); then it is [`Error::Unreachable`]. An answer
+    /// that arrived but cannot be read is [`Next::Unreadable`], never retried here: each
+    /// new poll may take another event.
     pub(crate) fn next(&self, body: &mut Vec<u8>) -> Result<Next, Error> {
         let started = Instant::now();
         let mut pause = Duration::from_millis(10);
         let mut response = loop {
             match self.agent.get(&self.next_url).call() {
                 Ok(response) => break response,
+                Err(error) if !is_transport(&error) => {
+                    return Ok(Next::Unreadable(error.to_string()));
+                }
                 Err(_) if started.elapsed() < UNREACHABLE_AFTER => {
                     thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(500));
@@ -135,6 +145,13 @@ impl Client {
                 status,
             }),
         }
+    }
+
+    /// Whether an answer for `request_id` fits in a URL this client can send: a valid id
+    /// can still be too long for the HTTP client's URI limit.
+    pub(crate) fn can_answer(&self, request_id: &str) -> bool {
+        const LONGEST_SUFFIX: &str = "/runtime/invocation//response";
+        self.base.len() + LONGEST_SUFFIX.len() + request_id.len() <= URI_LIMIT
     }
 
     /// `POST /runtime/invocation/{id}/response`.
@@ -195,8 +212,7 @@ impl Client {
         const ENDPOINT: &str = "/extension/register";
         let url = format!("{}{ENDPOINT}", self.extensions);
         let response = self
-            .agent
-            .post(&url)
+            .bounded_post(&url)
             .header("lambda-extension-name", name)
             .header("content-type", "application/json")
             .send(&br#"{"events":[]}"#[..])
@@ -206,10 +222,12 @@ impl Client {
             .headers()
             .get("lambda-extension-identifier")
             .and_then(|value| value.to_str().ok())
+            .filter(|value| !value.is_empty())
             .map(str::to_owned);
         drain(response);
         match (status, identifier) {
             (200..=299, Some(identifier)) => Ok(identifier),
+            (200..=299, None) => Err(Error::NoExtensionIdentifier { status }),
             (status, _) => Err(Error::Status {
                 endpoint: ENDPOINT,
                 status,
@@ -232,6 +250,18 @@ impl Client {
         Ok(status)
     }
 
+    /// A post whose every phase is bounded by [`POST_PHASE_TIMEOUT`].
+    fn bounded_post(&self, url: &str) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
+        self.agent
+            .post(url)
+            .config()
+            .timeout_send_request(Some(POST_PHASE_TIMEOUT))
+            .timeout_send_body(Some(POST_PHASE_TIMEOUT))
+            .timeout_recv_response(Some(POST_PHASE_TIMEOUT))
+            .timeout_recv_body(Some(POST_PHASE_TIMEOUT))
+            .build()
+    }
+
     /// Sends a post, retrying once on a transport failure with the same body and
     /// invocation id: the runtime cannot know whether the first attempt arrived, so a
     /// `400` (already answered) to the retry counts as delivered. `5xx` ends the runtime.
@@ -247,16 +277,7 @@ impl Client {
         const ATTEMPTS: usize = 2;
         let mut last_error = None;
         for attempt in 0..ATTEMPTS {
-            let mut request = self
-                .agent
-                .post(url)
-                .config()
-                .timeout_send_request(Some(POST_PHASE_TIMEOUT))
-                .timeout_send_body(Some(POST_PHASE_TIMEOUT))
-                .timeout_recv_response(Some(POST_PHASE_TIMEOUT))
-                .timeout_recv_body(Some(POST_PHASE_TIMEOUT))
-                .build()
-                .header("content-type", content_type);
+            let mut request = self.bounded_post(url).header("content-type", content_type);
             if let Some(error_type) = error_type {
                 request = request.header(ERROR_TYPE_HEADER, error_type);
             }
@@ -289,13 +310,29 @@ impl Client {
     }
 }
 
+/// The longest URI the HTTP client (the `http` crate) accepts.
+const URI_LIMIT: usize = u16::MAX as usize - 1;
+
+/// Whether a ureq error means the request never got an answer (worth retrying), rather
+/// than an answer that arrived and could not be read.
+fn is_transport(error: &ureq::Error) -> bool {
+    matches!(
+        error,
+        ureq::Error::Io(_)
+            | ureq::Error::Timeout(_)
+            | ureq::Error::HostNotFound
+            | ureq::Error::ConnectionFailed
+    )
+}
+
 /// Looks the Runtime API's host up once and keeps the addresses for the life of the
 /// process. Every URL this client calls shares one `host:port` (the Runtime and
 /// Extensions APIs both come from `AWS_LAMBDA_RUNTIME_API`), which does not move while the
-/// process runs; ureq's default resolver would look it up again for every request.
+/// process runs; ureq's default resolver would look it up again for every request. Kept
+/// by host and port: any other `host:port` is looked up afresh.
 #[derive(Debug, Default)]
 struct ResolveOnce {
-    addresses: OnceLock<ResolvedSocketAddrs>,
+    kept: OnceLock<(String, u16, ResolvedSocketAddrs)>,
 }
 
 impl Resolver for ResolveOnce {
@@ -305,16 +342,26 @@ impl Resolver for ResolveOnce {
         _config: &ureq::config::Config,
         _timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        if let Some(addresses) = self.addresses.get() {
-            return Ok(addresses.clone());
-        }
         let authority = uri.authority().ok_or(ureq::Error::HostNotFound)?;
         // `[::1]` names an IPv6 address; the lookup takes it without brackets.
         let host = authority
             .host()
             .trim_start_matches('[')
             .trim_end_matches(']');
-        let port = authority.port_u16().unwrap_or(80);
+        // `Authority::port` is `None` for a port that is not a `u16` as for no port:
+        // read the text, so that only a missing port means 80.
+        let text = authority.as_str();
+        let port = match text.rsplit_once(':') {
+            Some((_, port)) if !text.ends_with(']') => port
+                .parse()
+                .map_err(|_| ureq::Error::BadUri(format!("{uri}: the port is not a u16")))?,
+            _ => 80,
+        };
+        if let Some((kept_host, kept_port, addresses)) = self.kept.get() {
+            if (kept_host.as_str(), *kept_port) == (host, port) {
+                return Ok(addresses.clone());
+            }
+        }
         let mut addresses = self.empty();
         for address in (host, port).to_socket_addrs()? {
             if addresses.try_push(address).is_err() {
@@ -324,7 +371,13 @@ impl Resolver for ResolveOnce {
         if addresses.is_empty() {
             return Err(ureq::Error::HostNotFound);
         }
-        Ok(self.addresses.get_or_init(|| addresses).clone())
+        let kept = self
+            .kept
+            .get_or_init(|| (host.to_owned(), port, addresses.clone()));
+        if (kept.0.as_str(), kept.1) == (host, port) {
+            return Ok(kept.2.clone());
+        }
+        Ok(addresses)
     }
 }
 
@@ -360,12 +413,42 @@ mod tests {
     }
 
     #[test]
-    fn the_first_answer_is_kept_for_the_life_of_the_client() {
+    fn the_first_answer_is_kept_for_its_host_and_port_only() {
         let resolver = ResolveOnce::default();
         let first = resolve(&resolver, "http://127.0.0.1:9001/2018-06-01/runtime");
         assert_eq!(first, [SocketAddr::from(([127, 0, 0, 1], 9001))]);
-        let again = resolve(&resolver, "http://127.0.0.1:9002/2020-01-01/extension");
+        let again = resolve(&resolver, "http://127.0.0.1:9001/2020-01-01/extension");
         assert_eq!(again, first);
+        let other_port = resolve(&resolver, "http://127.0.0.1:9002/2020-01-01/extension");
+        assert_eq!(other_port, [SocketAddr::from(([127, 0, 0, 1], 9002))]);
+        let other_host = resolve(&resolver, "http://[::1]:9001/");
+        assert_eq!(
+            other_host,
+            [SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], 9001))]
+        );
+        assert_eq!(
+            resolve(&resolver, "http://127.0.0.1:9001/"),
+            first,
+            "still kept"
+        );
+    }
+
+    #[test]
+    fn a_port_that_is_not_a_u16_is_an_error_not_port_80() {
+        let uri: Uri = "http://127.0.0.1:99999/".parse().unwrap();
+        let config = ureq::config::Config::default();
+        let result = ResolveOnce::default().resolve(&uri, &config, NextTimeout::default());
+        assert!(matches!(result, Err(ureq::Error::BadUri(_))));
+    }
+
+    #[test]
+    fn an_id_too_long_for_a_url_cannot_be_answered() {
+        let client = Client::new("http://127.0.0.1:9001/base");
+        assert!(client.can_answer("8476a536-e9f4-11e8-9739-2dfe598c3fcd"));
+        let longest =
+            URI_LIMIT - "http://127.0.0.1:9001/base/2018-06-01/runtime/invocation//response".len();
+        assert!(client.can_answer(&"a".repeat(longest)));
+        assert!(!client.can_answer(&"a".repeat(longest + 1)));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Configuration, read once from the environment at start-up.
 
-use crate::Error;
+use crate::error::RuntimeError as Error;
 use std::sync::Arc;
 
 /// What the runtime needs to know, read from the environment once.
@@ -66,7 +66,7 @@ impl Config {
 /// plain HTTP is: the Runtime API is a loopback service and this crate carries no TLS.
 pub(crate) fn runtime_api_base(value: &str) -> Result<String, Error> {
     let invalid = |reason| Error::InvalidRuntimeApi {
-        value: value.to_owned(),
+        value: without_credentials(value),
         reason,
     };
     let trimmed = value.trim();
@@ -87,17 +87,57 @@ pub(crate) fn runtime_api_base(value: &str) -> Result<String, Error> {
     if authority.is_empty() {
         return Err(invalid("it names no host"));
     }
+    if authority.contains('@') {
+        return Err(invalid(
+            "it carries credentials, which the Runtime API never takes",
+        ));
+    }
     if !authority.bytes().all(is_authority_byte) {
         return Err(invalid(
             "the host:port part has characters an address cannot have",
         ));
     }
+    check_port(authority).map_err(invalid)?;
     if !path.bytes().all(is_path_byte) {
         return Err(invalid(
             "the path part has characters a URL path cannot have",
         ));
     }
     Ok(format!("http://{authority}{path}"))
+}
+
+/// The port after the host, if any, must be a TCP port (`1..=65535`): a resolver given
+/// anything else would quietly fall back to port 80.
+fn check_port(authority: &str) -> Result<(), &'static str> {
+    let after_host = match authority.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((_, after)) => after,
+            None => return Err("its IPv6 address has no closing ]"),
+        },
+        None => authority.find(':').map_or("", |colon| &authority[colon..]),
+    };
+    let port = match after_host.strip_prefix(':') {
+        Some(port) => port,
+        None if after_host.is_empty() => return Ok(()),
+        None => return Err("only a :port may follow the IPv6 address"),
+    };
+    match port.parse::<u16>() {
+        Ok(1..) if port.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+        _ => Err("its port is not a number from 1 to 65535"),
+    }
+}
+
+/// The value with any `user:password@` replaced by `***@`, fit to print.
+fn without_credentials(value: &str) -> String {
+    let (scheme, rest) = match value.split_once("://") {
+        Some((scheme, rest)) => (&value[..scheme.len() + 3], rest),
+        None => ("", value),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}***{}", &rest[at..]),
+        None => value.to_owned(),
+    }
 }
 
 /// Host names, IPv4 and bracketed IPv6 addresses, and a port.
@@ -151,6 +191,47 @@ mod tests {
                 matches!(error, Error::InvalidRuntimeApi { .. }),
                 "{value:?}"
             );
+        }
+    }
+
+    #[test]
+    fn rejects_a_port_that_is_not_a_tcp_port() {
+        for value in [
+            "127.0.0.1:99999",
+            "127.0.0.1:abc",
+            "127.0.0.1:",
+            "127.0.0.1:0",
+            "127.0.0.1:+80",
+            "127.0.0.1:1:2",
+            "[::1]:",
+            "[::1]x",
+            "[::1",
+            "http://localhost:65536/.rt",
+        ] {
+            match runtime_api_base(value) {
+                Err(Error::InvalidRuntimeApi { reason, .. }) => assert!(
+                    reason.contains("port") || reason.contains("IPv6"),
+                    "{value:?}: {reason}"
+                ),
+                other => panic!("{value:?}: {other:?}"),
+            }
+        }
+        assert!(runtime_api_base("127.0.0.1:65535").is_ok());
+        assert!(runtime_api_base("localhost").is_ok());
+        assert!(runtime_api_base("[::1]").is_ok());
+    }
+
+    #[test]
+    fn never_prints_credentials() {
+        for value in [
+            "http://user:secret@127.0.0.1:1",
+            "user:secret@127.0.0.1:1",
+            "http://user:secret@127.0.0.1:1/.rt",
+            "https://user:secret@127.0.0.1:1",
+        ] {
+            let error = runtime_api_base(value).unwrap_err().to_string();
+            assert!(!error.contains("secret"), "{error}");
+            assert!(error.contains("***@127.0.0.1:1"), "{error}");
         }
     }
 

@@ -98,6 +98,8 @@ pub(crate) enum Unanswerable {
     MissingRequestId,
     /// The request id cannot be put in a URL path safely.
     UnsafeRequestId(String),
+    /// The request id is safe, but the URL it makes is longer than the HTTP client sends.
+    TooLongRequestId(String),
 }
 
 impl std::fmt::Display for Unanswerable {
@@ -107,8 +109,31 @@ impl std::fmt::Display for Unanswerable {
                 f.write_str("the event has no Lambda-Runtime-Aws-Request-Id header")
             }
             Unanswerable::UnsafeRequestId(id) => {
-                write!(f, "the request id {id:?} is not safe to put in a URL")
+                write!(
+                    f,
+                    "the request id {:?} is not safe to put in a URL",
+                    Shown(id)
+                )
             }
+            Unanswerable::TooLongRequestId(id) => write!(
+                f,
+                "the request id {:?} ({} bytes) makes a URL longer than the HTTP client sends",
+                Shown(id),
+                id.len()
+            ),
+        }
+    }
+}
+
+/// An id as a log line shows it: whole when short, else its first 64 characters and `…`.
+struct Shown<'a>(&'a str);
+
+impl std::fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const SHOWN_CHARS: usize = 64;
+        match self.0.char_indices().nth(SHOWN_CHARS) {
+            None => write!(f, "{:?}", self.0),
+            Some((cut, _)) => write!(f, "{:?}…", &self.0[..cut]),
         }
     }
 }

@@ -94,9 +94,14 @@ impl Diagnostic {
     }
 
     /// The default report for an error: its type name, `Display` and `source()` chain.
-    pub fn from_error<E: StdError + ?Sized + 'static>(error: &E) -> Diagnostic {
+    ///
+    /// A trait object (`&dyn Error`, `&(dyn Error + Send + Sync)`, …) is reported under
+    /// the type inside it where that can be known, and `Error` otherwise.
+    pub fn from_error<E: ErrorValue + ?Sized>(error: &E) -> Diagnostic {
+        let error_type = error.lambda_error_type();
+        let error = error.as_std_error();
         Diagnostic {
-            error_type: short_type_name(std::any::type_name::<E>()),
+            error_type,
             error_message: error.to_string(),
             stack_trace: source_chain(error.source()),
         }
@@ -189,6 +194,50 @@ pub(crate) fn from_dyn_error(error: &(dyn StdError + 'static)) -> Diagnostic {
     }
 }
 
+/// What [`Diagnostic::from_error`] takes: any sized `std::error::Error + 'static`, or one
+/// of std's error trait objects (`dyn Error`, `dyn Error + Send`, `dyn Error + Send +
+/// Sync`). Sealed: a trait object's type name (`dyn Error + Send + Sync`) says nothing of
+/// the error inside, so trait objects take the dynamic path, which asks the value.
+pub trait ErrorValue: sealed::Sealed {
+    #[doc(hidden)]
+    fn lambda_error_type(&self) -> String;
+    #[doc(hidden)]
+    fn as_std_error(&self) -> &(dyn StdError + 'static);
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+impl<E: StdError + 'static> sealed::Sealed for E {}
+impl<E: StdError + 'static> ErrorValue for E {
+    fn lambda_error_type(&self) -> String {
+        short_type_name(std::any::type_name::<E>())
+    }
+    fn as_std_error(&self) -> &(dyn StdError + 'static) {
+        self
+    }
+}
+
+macro_rules! error_object {
+    ($($object:ty),*) => {$(
+        impl sealed::Sealed for $object {}
+        impl ErrorValue for $object {
+            fn lambda_error_type(&self) -> String {
+                dyn_error_type_name(self)
+            }
+            fn as_std_error(&self) -> &(dyn StdError + 'static) {
+                self
+            }
+        }
+    )*};
+}
+error_object!(
+    dyn StdError + 'static,
+    dyn StdError + Send + 'static,
+    dyn StdError + Send + Sync + 'static
+);
+
 /// The type inside a `dyn Error`, found by asking for the types a handler most often
 /// boxes. Anything else (including the private type that `String` boxes into) is `Error`.
 fn dyn_error_type_name(error: &(dyn StdError + 'static)) -> String {
@@ -214,7 +263,6 @@ fn dyn_error_type_name(error: &(dyn StdError + 'static)) -> String {
         net::AddrParseError,
         env::VarError,
         time::SystemTimeError,
-        crate::Error,
     );
     "Error".to_owned()
 }
@@ -349,6 +397,24 @@ mod tests {
         let report = from_dyn_error(&*text);
         assert_eq!(report.error_type, "Error");
         assert_eq!(report.error_message, "plain text");
+    }
+
+    #[test]
+    fn trait_objects_given_to_from_error_take_the_dynamic_path() {
+        let parse: Box<dyn StdError + Send + Sync> = "x".parse::<u8>().unwrap_err().into();
+        assert_eq!(Diagnostic::from_error(&*parse).error_type, "ParseIntError");
+        let io: Box<dyn StdError + Send> = Box::new(std::io::Error::other("disk"));
+        assert_eq!(Diagnostic::from_error(&*io).error_type, "IoError");
+        let text: Box<dyn StdError> = "plain text".into();
+        let report = Diagnostic::from_error(&*text);
+        assert_eq!(
+            (report.error_type.as_str(), report.error_message.as_str()),
+            ("Error", "plain text")
+        );
+        let unknown: Box<dyn StdError + Send + Sync> = Box::new(Outer(Inner));
+        let report = Diagnostic::from_error(&*unknown);
+        assert_eq!(report.error_type, "Error");
+        assert_eq!(report.stack_trace, ["inner cause"]);
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub mod __private;
 
 pub use config::FunctionInfo;
 pub use context::{CognitoIdentity, Context};
-pub use diagnostic::{Diagnose, Diagnostic};
+pub use diagnostic::{Diagnose, Diagnostic, ErrorValue};
 pub use error::Error;
 
 /// Turns a plain function into the `main` of an AWS Lambda custom runtime.

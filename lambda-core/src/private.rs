@@ -2,7 +2,7 @@
 //! notice between versions, which is why `lambda-core` pins `lambda-macros` exactly.
 
 use crate::config::Config;
-use crate::diagnostic::{from_dyn_error, short_type_name};
+use crate::diagnostic::{ErrorValue, from_dyn_error, short_type_name};
 use crate::{Context, Diagnose, Diagnostic, runtime};
 use std::error::Error as StdError;
 use std::fmt::Display;
@@ -119,7 +119,7 @@ error_case!(
 );
 error_case!(
     /// Case 2: a `std::error::Error`.
-    ViaError, ErrorKind, [&&&&], StdErrorStatic, |error| Diagnostic::from_error(error)
+    ViaError, ErrorKind, [&&&&], ErrorValue, |error| Diagnostic::from_error(error)
 );
 error_case!(
     /// Case 3a: a boxed `dyn Error + Send + Sync`, or a type like `anyhow::Error`.
@@ -154,10 +154,6 @@ impl DisplayKind {
         )
     }
 }
-
-/// `std::error::Error + 'static`, as one path for `error_case!`.
-pub trait StdErrorStatic: StdError + 'static {}
-impl<E: StdError + 'static> StdErrorStatic for E {}
 
 /// `AsRef<dyn Error + Send + Sync>`, as one path for `error_case!`.
 pub trait AsDynErrorSendSync: AsRef<dyn StdError + Send + Sync + 'static> {}

@@ -3,8 +3,9 @@
 use crate::client::{Client, Next, Posted};
 use crate::config::{self, Config};
 use crate::context::{self, Unanswerable};
+use crate::error::RuntimeError as Error;
 use crate::invoke::{self, Outcome};
-use crate::{Context, Diagnostic, Error, log};
+use crate::{Context, Diagnostic, log};
 use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
@@ -77,7 +78,11 @@ fn serve<S>(
     state: &S,
     handler: &mut impl FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome,
 ) -> Result<Never, Error> {
+    // After this many unreadable answers in a row the Runtime API is not one this
+    // runtime can talk to: exit, so that Lambda starts a fresh environment.
+    const MOST_UNREADABLE: usize = 10;
     let mut idle_pause = IdlePause::default();
+    let mut unreadable_in_a_row = 0;
     // Reused from one invocation to the next, as their capacity is.
     let (mut event, mut response) = (Vec::new(), Vec::new());
     loop {
@@ -91,12 +96,32 @@ fn serve<S>(
                 idle_pause.wait();
                 continue;
             }
+            Next::Unreadable(detail) => {
+                // The HTTP client keeps no part of a head it refuses, so the request id
+                // of the event it may have carried is not known.
+                unreadable_in_a_row += 1;
+                if unreadable_in_a_row >= MOST_UNREADABLE {
+                    return Err(Error::Unreadable {
+                        count: unreadable_in_a_row,
+                        detail,
+                    });
+                }
+                log(format_args!(
+                    "dropped an answer to /next that cannot be read (an event in it is lost): {detail}"
+                ));
+                continue;
+            }
         };
         idle_pause.reset();
+        unreadable_in_a_row = 0;
 
         // 2. Read the context; an id that cannot go into a URL cannot be answered.
         let header = |name: &str| headers.get(name).map(|value| value.as_bytes());
         let parsed = match context::parse(header, &config.function) {
+            Ok(parsed) if !client.can_answer(&parsed.context.request_id) => {
+                skip(&Unanswerable::TooLongRequestId(parsed.context.request_id));
+                continue;
+            }
             Ok(parsed) => parsed,
             Err(unanswerable) => {
                 skip(&unanswerable);

@@ -6,7 +6,8 @@
 //! extension), and on SIGTERM runs the hook and exits 0.
 
 use crate::client::Client;
-use crate::{Error, log, signal};
+use crate::error::RuntimeError as Error;
+use crate::{log, signal};
 use std::thread;
 
 /// The name the internal extension registers under.

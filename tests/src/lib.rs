@@ -10,7 +10,7 @@ mod rng;
 
 pub use emulator::{Emulator, InvokeReply, curl};
 pub use function::{Function, Output};
-pub use mock::{Event, MockRuntimeApi, PostReply, Recorded, Reply};
+pub use mock::{Event, MockRuntimeApi, PostReply, Recorded, RegisterReply, Reply};
 pub use rng::Rng;
 
 /// The event that makes `fixture_faults` answer with `value`.

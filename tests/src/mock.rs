@@ -108,8 +108,21 @@ pub enum PostReply {
     Silence(std::time::Duration),
 }
 
+/// How the mock answers `/extension/register`.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum RegisterReply {
+    /// `200` with a `Lambda-Extension-Identifier`, as Lambda answers.
+    #[default]
+    Identifier,
+    /// `200` without the identifier header.
+    NoIdentifier,
+    /// Never answered while the mock runs.
+    Silence,
+}
+
 #[derive(Default)]
 struct State {
+    register: RegisterReply,
     replies: VecDeque<Reply>,
     post_replies: VecDeque<PostReply>,
     /// Request ids already answered: a repeat post is refused with `400`, as the RIE does.
@@ -179,6 +192,11 @@ impl MockRuntimeApi {
 
     pub fn push_event(&self, event: Event) -> &Self {
         self.push(Reply::Event(event))
+    }
+
+    /// Sets how `/extension/register` is answered.
+    pub fn answer_register_with(&self, reply: RegisterReply) {
+        self.shared.lock().register = reply;
     }
 
     /// Queues the statuses of the next posts (202 once these are used up).
@@ -335,10 +353,18 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 None => return,
             }
         } else if request_path_is(&path, "/2020-01-01/extension/register") {
-            let identifier = vec![(
-                "Lambda-Extension-Identifier".to_owned(),
-                b"ext-0001".to_vec(),
-            )];
+            let register = shared.lock().register;
+            let identifier = match register {
+                RegisterReply::Identifier => vec![(
+                    "Lambda-Extension-Identifier".to_owned(),
+                    b"ext-0001".to_vec(),
+                )],
+                RegisterReply::NoIdentifier => Vec::new(),
+                RegisterReply::Silence => match hold(shared) {
+                    Some(()) => Vec::new(),
+                    None => return,
+                },
+            };
             response(
                 200,
                 &identifier,

@@ -1,7 +1,7 @@
 //! Faults of the Runtime API and the network on `/next`, each row of the README's fault
 //! table that the other suites do not already cover.
 
-use lambda_tests::{Event, Function, MockRuntimeApi, Reply, answer, posts};
+use lambda_tests::{Event, Function, MockRuntimeApi, RegisterReply, Reply, answer, posts};
 use serde_json::json;
 
 const FAULTS: &str = env!("CARGO_BIN_EXE_fixture_faults");
@@ -45,7 +45,13 @@ fn a_connection_reset_before_the_status_line_is_retried() {
         posts(&requests)[0].path,
         "/2018-06-01/runtime/invocation/after-reset/response"
     );
-    assert_eq!(requests.iter().filter(|r| r.method == "GET").count(), 2);
+    // The polls before the answer: the snapshot may also hold the poll after it.
+    let polls_before_the_answer = requests
+        .iter()
+        .take_while(|r| r.method != "POST")
+        .filter(|r| r.method == "GET")
+        .count();
+    assert_eq!(polls_before_the_answer, 2);
     assert_eq!(output.stderr, "");
 }
 
@@ -134,15 +140,166 @@ fn a_malformed_response_head_is_dropped_and_the_next_event_served() {
             posts[0].path, "/2018-06-01/runtime/invocation/good/response",
             "{broken:?}"
         );
-        assert!(
-            output
-                .stderr
-                .lines()
-                .all(|line| line.starts_with("lambda_core: ")),
-            "{}",
-            output.stderr
+        let lines = output.stderr_lines();
+        assert_eq!(lines.len(), 1, "{broken:?}: {}", output.stderr);
+        assert!(lines[0].starts_with(DROPPED), "{}", lines[0]);
+    }
+}
+
+const DROPPED: &str =
+    "lambda_core: dropped an answer to /next that cannot be read (an event in it is lost): ";
+
+/// Heads the HTTP client refuses: each costs the event it carried, with one line.
+fn unreadable_heads() -> Vec<String> {
+    let many_headers: String = (0..200).map(|i| format!("X-H{i}: v\r\n")).collect();
+    vec![
+        head("huge", &format!("X-Big: {}\r\n", "a".repeat(70 * 1024)), 2) + "{}",
+        head("many", &many_headers, 2) + "{}",
+        "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: two-lengths\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}".to_owned(),
+        "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: minus\r\nContent-Length: -1\r\n\r\n{}".to_owned(),
+    ]
+}
+
+#[test]
+fn a_head_the_client_refuses_costs_one_line_and_the_next_event_is_served() {
+    let mock = MockRuntimeApi::start();
+    let heads = unreadable_heads();
+    for raw in &heads {
+        mock.push(Reply::Raw(raw.clone().into_bytes()));
+    }
+    mock.push_event(Event::new("good", answer(json!(5))));
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 1);
+    let posts = posts(&requests);
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    assert_eq!(
+        posts[0].path,
+        "/2018-06-01/runtime/invocation/good/response"
+    );
+    let lines = output.stderr_lines();
+    assert_eq!(lines.len(), heads.len(), "{}", output.stderr);
+    for line in lines {
+        assert!(line.starts_with(DROPPED), "{line}");
+        assert!(!line.contains("unreachable"), "{line}");
+    }
+}
+
+#[test]
+fn a_runtime_api_whose_every_answer_is_unreadable_ends_the_process_naming_that() {
+    let mock = MockRuntimeApi::start();
+    let huge = head("huge", &format!("X-Big: {}\r\n", "a".repeat(70 * 1024)), 2) + "{}";
+    for _ in 0..10 {
+        mock.push(Reply::Raw(huge.clone().into_bytes()));
+    }
+    let output = Function::against(FAULTS, &mock.address(), &[]).wait();
+    assert_eq!(output.code(), Some(1));
+    let lines = output.stderr_lines();
+    assert_eq!(lines.len(), 10, "{}", output.stderr);
+    assert!(lines[..9].iter().all(|line| line.starts_with(DROPPED)));
+    assert!(
+        lines[9].starts_with("lambda_core: the Runtime API sent 10 answers to /runtime/invocation/next in a row that cannot be read; the last: "),
+        "{}",
+        lines[9]
+    );
+    assert!(mock.posts().is_empty());
+}
+
+#[test]
+fn a_request_id_too_long_for_a_url_is_skipped_in_one_short_line() {
+    let mock = MockRuntimeApi::start();
+    // A safe id that fits in the client's header limit but, behind a base path, makes an
+    // answer URL longer than the HTTP client sends (65 534 bytes).
+    let base_path = "b".repeat(300);
+    let long_id = "a".repeat(65_300);
+    mock.push_event(Event::new(&long_id, answer(json!(1))));
+    mock.push_event(Event::new("after", answer(json!(2))));
+    let address = format!("http://{}/{base_path}", mock.address());
+    let function = Function::against(FAULTS, &address, &[]);
+    let requests = mock.wait_for_posts(1);
+    let output = function.stop();
+    let posts = posts(&requests);
+    assert_eq!(
+        posts[0].path,
+        format!("/{base_path}/2018-06-01/runtime/invocation/after/response")
+    );
+    let lines = output.stderr_lines();
+    assert_eq!(lines.len(), 1, "{}", output.stderr);
+    assert!(lines[0].len() < 300, "{}", lines[0]);
+    assert!(
+        lines[0].starts_with(
+            "lambda_core: skipped an event that cannot be answered: the request id \"aaaa"
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].ends_with("(65300 bytes) makes a URL longer than the HTTP client sends"),
+        "{}",
+        lines[0]
+    );
+}
+
+#[test]
+fn a_register_call_never_answered_ends_init_in_one_line() {
+    const SHUTDOWN: &str = env!("CARGO_BIN_EXE_fixture_shutdown");
+    let mock = MockRuntimeApi::start();
+    mock.answer_register_with(RegisterReply::Silence);
+    let output = Function::against(SHUTDOWN, &mock.address(), &[]).wait();
+    assert_eq!(output.code(), Some(1));
+    let lines = output.stderr_lines();
+    assert_eq!(lines.len(), 1, "{}", output.stderr);
+    assert!(
+        lines[0].contains("/2020-01-01/extension/register") && lines[0].contains("timeout"),
+        "{}",
+        lines[0]
+    );
+}
+
+#[test]
+fn a_register_answer_without_an_identifier_says_so() {
+    const SHUTDOWN: &str = env!("CARGO_BIN_EXE_fixture_shutdown");
+    let mock = MockRuntimeApi::start();
+    mock.answer_register_with(RegisterReply::NoIdentifier);
+    let output = Function::against(SHUTDOWN, &mock.address(), &[]).wait();
+    assert_eq!(output.code(), Some(1));
+    assert_eq!(
+        output.stderr_lines(),
+        [
+            "lambda_core: the Extensions API answered /extension/register with status 200 but no Lambda-Extension-Identifier header"
+        ]
+    );
+}
+
+#[test]
+fn a_runtime_api_port_that_is_not_a_tcp_port_is_one_line_at_start() {
+    for (value, reason) in [
+        (
+            "127.0.0.1:99999",
+            "its port is not a number from 1 to 65535",
+        ),
+        ("127.0.0.1:abc", "its port is not a number from 1 to 65535"),
+        ("127.0.0.1:", "its port is not a number from 1 to 65535"),
+    ] {
+        let output = Function::against(FAULTS, value, &[]).wait();
+        assert_eq!(output.code(), Some(1), "{value}");
+        assert_eq!(
+            output.stderr_lines(),
+            [format!(
+                "lambda_core: AWS_LAMBDA_RUNTIME_API={value:?} is not usable: {reason}"
+            )]
         );
     }
+}
+
+#[test]
+fn credentials_in_the_runtime_api_address_are_never_printed() {
+    let output = Function::against(FAULTS, "http://user:secret@127.0.0.1:1", &[]).wait();
+    assert_eq!(output.code(), Some(1));
+    assert_eq!(
+        output.stderr_lines(),
+        [
+            r#"lambda_core: AWS_LAMBDA_RUNTIME_API="http://***@127.0.0.1:1" is not usable: it carries credentials, which the Runtime API never takes"#
+        ]
+    );
 }
 
 #[test]

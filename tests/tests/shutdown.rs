@@ -18,11 +18,17 @@ fn registers_first_parks_and_runs_the_hook_on_sigterm_then_exits_0() {
         &mock.address(),
         &[("SHUTDOWN_MARKER", &marker_text)],
     );
+    // Wait for every request asserted on below: the register call, the helper's parked
+    // poll, the main thread's `/next` and the answer to the event. They come from two
+    // threads, so one having arrived says nothing about the other.
     let requests = mock.wait_until(|requests| {
-        requests.iter().any(|r| r.method == "POST")
+        let has = |path: &str| requests.iter().any(|r| r.path == path);
+        has("/2020-01-01/extension/register")
+            && has("/2020-01-01/extension/event/next")
+            && has("/2018-06-01/runtime/invocation/next")
             && requests
                 .iter()
-                .any(|r| r.path.ends_with("/extension/event/next"))
+                .any(|r| r.method == "POST" && r.path.ends_with("/response"))
     });
 
     let register = requests
