@@ -112,28 +112,15 @@ impl std::fmt::Display for Unanswerable {
                 write!(
                     f,
                     "the request id {:?} is not safe to put in a URL",
-                    Shown(id)
+                    crate::Shown(id)
                 )
             }
             Unanswerable::TooLongRequestId(id) => write!(
                 f,
                 "the request id {:?} ({} bytes) makes a URL longer than the HTTP client sends",
-                Shown(id),
+                crate::Shown(id),
                 id.len()
             ),
-        }
-    }
-}
-
-/// An id as a log line shows it: whole when short, else its first 64 characters and `…`.
-struct Shown<'a>(&'a str);
-
-impl std::fmt::Debug for Shown<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const SHOWN_CHARS: usize = 64;
-        match self.0.char_indices().nth(SHOWN_CHARS) {
-            None => write!(f, "{:?}", self.0),
-            Some((cut, _)) => write!(f, "{:?}…", &self.0[..cut]),
         }
     }
 }

@@ -107,3 +107,17 @@ fn log(message: std::fmt::Arguments<'_>) {
         .replace('\n', "\\n");
     let _ = writeln!(std::io::stderr().lock(), "lambda_core: {line}");
 }
+
+/// Text from the network as a log line shows it: its first 64 characters, then `…`,
+/// quoted and escaped by `{:?}`.
+struct Shown<'a>(&'a str);
+
+impl std::fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const SHOWN_CHARS: usize = 64;
+        match self.0.char_indices().nth(SHOWN_CHARS) {
+            None => write!(f, "{:?}", self.0),
+            Some((cut, _)) => write!(f, "{:?}…", &self.0[..cut]),
+        }
+    }
+}

@@ -128,7 +128,9 @@ impl Function {
         let deadline = Instant::now() + PATIENCE;
         while Instant::now() < deadline {
             let text = self.stderr.snapshot();
-            if let Some(line) = text.lines().find(|line| found(line)) {
+            // Only whole lines: a line may arrive in several writes.
+            let whole = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
+            if let Some(line) = whole.lines().find(|line| found(line)) {
                 return line.to_owned();
             }
             thread::sleep(Duration::from_millis(10));

@@ -131,6 +131,8 @@ struct State {
     decisions: Vec<(String, PostReply)>,
     /// How many `/next` replies have been served.
     served: usize,
+    /// How many `/next` polls have arrived.
+    polls: usize,
     requests: Vec<Recorded>,
     closed: bool,
 }
@@ -235,6 +237,12 @@ impl MockRuntimeApi {
         (state.served, state.replies.len())
     }
 
+    /// How many `/next` polls have arrived: one more than [`progress`](Self::progress)
+    /// served means the function is parked on a poll, done with everything before it.
+    pub fn polls(&self) -> usize {
+        self.shared.lock().polls
+    }
+
     /// Every request so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.lock().requests.clone()
@@ -334,6 +342,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
         let path = request.path.clone();
         {
             let mut state = shared.lock();
+            state.polls += usize::from(is_next);
             state.requests.push(request);
             shared.changed.notify_all();
         }

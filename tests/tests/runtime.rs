@@ -226,8 +226,13 @@ fn a_poll_held_longer_than_any_post_timeout_still_gets_its_event() {
         posts(&requests)[0].path,
         "/2018-06-01/runtime/invocation/late/response"
     );
+    // The polls before the answer: the snapshot may also hold the poll after it.
     assert_eq!(
-        requests.iter().filter(|r| r.method == "GET").count(),
+        requests
+            .iter()
+            .take_while(|r| r.method != "POST")
+            .filter(|r| r.method == "GET")
+            .count(),
         1,
         "the first poll was not given up"
     );

@@ -153,9 +153,13 @@ fn every_event_gets_exactly_one_accepted_answer() {
             if let Some(status) = function.try_status() {
                 break Some(status);
             }
-            let (_, pending) = mock.progress();
+            // Done when every reply is served, every post decided, and the function is
+            // parked on a poll nothing will answer: a process about to exit after a
+            // fatal last fault is not parked, so its exit is still counted.
+            let (served, pending) = mock.progress();
             let posts_expected = post_treatments.len();
             if pending == 0
+                && mock.polls() == served + 1
                 && mock.count_decisions(|r| !matches!(r, PostReply::Status(400))) == posts_expected
             {
                 break None;
@@ -182,8 +186,9 @@ fn every_event_gets_exactly_one_accepted_answer() {
     };
 
     // The ledger: every id, exactly one accepted answer, and the right one.
-    let requests = mock.requests();
+    // Decisions first: a post is recorded before it is decided.
     let decisions = mock.decisions();
+    let requests = mock.requests();
     let mut accepted: HashMap<String, Vec<usize>> = HashMap::new();
     let mut request_index = requests
         .iter()

@@ -1,16 +1,36 @@
 //! Just enough HTTP/1.1 server for the emulator: keep-alive, `Content-Length` and
-//! chunked request bodies, and every answer with a `Content-Length`.
+//! chunked request bodies, `Expect: 100-continue`, and every answer with a
+//! `Content-Length`. It refuses what a request smuggler sends (a signed, duplicate or
+//! conflicting length, a length beside chunked encoding), bounds its connections, their
+//! idle time and the request bodies it holds, and never spins on accept errors.
 
+use crate::log;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
+use std::time::Duration;
 
 /// The largest request head accepted.
 const HEAD_LIMIT: usize = 64 * 1024;
 
+/// What one server accepts.
+pub(crate) struct Limits {
+    /// The largest request body read; a larger one is marked `oversized`, not read.
+    pub(crate) body: usize,
+    /// The most bytes of request bodies held at once across all connections (bodies
+    /// waiting their turn); a request past it is answered `429` without being read.
+    pub(crate) bodies_held: usize,
+    /// The most connections served at once; one more is answered `503` and closed.
+    pub(crate) connections: usize,
+    /// How long a connection may stay silent while a request is awaited.
+    pub(crate) idle: Duration,
+}
+
 pub(crate) struct Request {
     pub(crate) method: String,
+    /// The path, without any query string.
     pub(crate) path: String,
     /// Lower-case names.
     pub(crate) headers: Vec<(String, String)>,
@@ -19,6 +39,9 @@ pub(crate) struct Request {
     /// the limit plus one where a chunked body does not say. The connection is closed
     /// after the answer.
     pub(crate) oversized: Option<usize>,
+    /// The body's share of [`Limits::bodies_held`], given back when the request is
+    /// dropped (after its answer).
+    _held: Held,
 }
 
 impl Request {
@@ -56,53 +79,168 @@ impl Response {
         self.headers.push((name, value.into()));
         self
     }
+
+    /// This answer, then the connection closed.
+    pub(crate) fn closing(self) -> Response {
+        Response {
+            close: true,
+            ..self
+        }
+    }
 }
 
 /// Why no request could be read.
 pub(crate) enum ReadError {
-    /// The peer closed the connection, or it broke.
+    /// The peer closed the connection, went silent, or it broke.
     Closed,
-    /// Not HTTP/1.1 as this server reads it.
-    Malformed,
+    /// Not HTTP/1.1 as this server reads it: why, in a few words.
+    Malformed(&'static str),
+    /// Its body would take the bodies held past [`Limits::bodies_held`].
+    Busy,
 }
 
-/// Serves every connection on its own thread; `answer` may block (a long poll). A
-/// connection that no thread can be started for is closed: its client sees it drop.
-pub(crate) fn serve(
-    listener: TcpListener,
-    body_limit: usize,
-    answer: Arc<dyn Fn(Request) -> Response + Send + Sync>,
-) {
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        let answer = Arc::clone(&answer);
-        let _ =
-            thread::Builder::new().spawn(move || serve_connection(stream, body_limit, &*answer));
+/// A count shared by the connections of one server, taken and given back by guards.
+#[derive(Clone, Default)]
+pub(crate) struct Counter(Arc<AtomicUsize>);
+
+/// A share of a [`Counter`], given back on drop.
+pub(crate) struct Held {
+    counter: Counter,
+    amount: usize,
+}
+
+impl Counter {
+    /// Takes `amount` if the count stays within `most`.
+    fn take(&self, amount: usize, most: usize) -> Option<Held> {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |count| {
+                count.checked_add(amount).filter(|&after| after <= most)
+            })
+            .ok()?;
+        Some(Held {
+            counter: self.clone(),
+            amount,
+        })
     }
 }
 
+impl Held {
+    /// Grows this share by `amount` if the count stays within `most`.
+    fn grow(&mut self, amount: usize, most: usize) -> bool {
+        match self.counter.take(amount, most) {
+            Some(more) => {
+                self.amount += more.amount;
+                std::mem::forget(more);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.counter.0.fetch_sub(self.amount, Ordering::AcqRel);
+    }
+}
+
+/// Serves every connection on its own thread; `answer` may block (a long poll). A
+/// connection over the limit, or that no thread can be started for, gets `503`.
+pub(crate) fn serve(
+    listener: TcpListener,
+    limits: Limits,
+    answer: Arc<dyn Fn(Request) -> Response + Send + Sync>,
+) {
+    let limits = Arc::new(limits);
+    let (connections, bodies) = (Counter::default(), Counter::default());
+    let mut pause = AcceptPause::default();
+    loop {
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                pause.wait(&error);
+                continue;
+            }
+        };
+        pause.reset();
+        let Some(slot) = connections.take(1, limits.connections) else {
+            refuse(&stream, "too many connections to the emulator; try again");
+            continue;
+        };
+        let (answer, limits, bodies) = (Arc::clone(&answer), Arc::clone(&limits), bodies.clone());
+        let spawned = thread::Builder::new().spawn(move || {
+            let _slot = slot;
+            serve_connection(&stream, &limits, &bodies, &*answer);
+        });
+        if spawned.is_err() {
+            // The stream went with the closure; its client sees the connection drop.
+            log(format_args!("cannot start a thread for a connection"));
+        }
+    }
+}
+
+/// The pause after a failed `accept` (out of file descriptors, say): without it the
+/// accept loop spins at 100 % of a core while the cause lasts. One line per run of
+/// failures.
+#[derive(Default)]
+struct AcceptPause(Option<Duration>);
+
+impl AcceptPause {
+    const FIRST: Duration = Duration::from_millis(10);
+    const LONGEST: Duration = Duration::from_secs(1);
+
+    fn wait(&mut self, error: &io::Error) {
+        let pause = match self.0 {
+            None => {
+                log(format_args!(
+                    "cannot accept connections ({error}); retrying with pauses up to 1 s"
+                ));
+                Self::FIRST
+            }
+            Some(pause) => (pause * 2).min(Self::LONGEST),
+        };
+        self.0 = Some(pause);
+        thread::sleep(pause);
+    }
+
+    fn reset(&mut self) {
+        self.0 = None;
+    }
+}
+
+/// Answers `503` and closes, without reading the request.
+fn refuse(mut stream: &TcpStream, message: &str) {
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let body = error_json("ServiceUnavailable", message);
+    let _ = write_response(&mut stream, &Response::json(503, body).closing());
+}
+
 fn serve_connection(
-    stream: TcpStream,
-    body_limit: usize,
+    stream: &TcpStream,
+    limits: &Limits,
+    bodies: &Counter,
     answer: &(dyn Fn(Request) -> Response + Send + Sync),
 ) {
     let _ = stream.set_nodelay(true);
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
+    let _ = stream.set_read_timeout(Some(limits.idle));
+    let mut writer = stream;
     let mut reader = BufReader::new(stream);
     loop {
-        let response = match read_request(&mut reader, body_limit) {
-            Ok(request) if request.oversized.is_some() => Response {
-                close: true,
-                ..answer(request)
-            },
+        let response = match read_request(&mut reader, &mut writer, limits, bodies) {
+            Ok(request) if request.oversized.is_some() => answer(request).closing(),
             Ok(request) => answer(request),
             Err(ReadError::Closed) => return,
-            Err(ReadError::Malformed) => Response {
-                close: true,
-                ..Response::new(400, "bad request")
-            },
+            Err(ReadError::Malformed(reason)) => {
+                Response::json(400, error_json("BadRequest", reason)).closing()
+            }
+            Err(ReadError::Busy) => Response::json(
+                429,
+                error_json(
+                    "TooManyRequestsException",
+                    "the emulator holds as many request bodies as it may; try again",
+                ),
+            )
+            .closing(),
         };
         if write_response(&mut writer, &response).is_err() || response.close {
             return;
@@ -110,9 +248,13 @@ fn serve_connection(
     }
 }
 
+/// Reads one request. `Expect: 100-continue` is answered on `writer` before a body that
+/// will be read.
 pub(crate) fn read_request(
     reader: &mut impl BufRead,
-    body_limit: usize,
+    writer: &mut impl Write,
+    limits: &Limits,
+    bodies: &Counter,
 ) -> Result<Request, ReadError> {
     let mut head_size = 0;
     let request_line = read_line(reader, &mut head_size)?;
@@ -120,10 +262,20 @@ pub(crate) fn read_request(
         return Err(ReadError::Closed);
     }
     let mut parts = request_line.split(' ');
-    let (Some(method), Some(path), Some(_version)) = (parts.next(), parts.next(), parts.next())
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(ReadError::Malformed);
+        return Err(ReadError::Malformed(
+            "the request line is not METHOD PATH HTTP/1.1",
+        ));
     };
+    if !version.starts_with("HTTP/1.") || method.is_empty() || !target.starts_with('/') {
+        return Err(ReadError::Malformed(
+            "the request line is not METHOD PATH HTTP/1.1",
+        ));
+    }
+    // The query string is not part of the resource (`?Qualifier=$LATEST`).
+    let path = target.split_once('?').map_or(target, |(path, _)| path);
     let (method, path) = (method.to_owned(), path.to_owned());
     let mut headers = Vec::new();
     loop {
@@ -131,66 +283,149 @@ pub(crate) fn read_request(
         if line.is_empty() {
             break;
         }
-        let (name, value) = line.split_once(':').ok_or(ReadError::Malformed)?;
+        let (name, value) = line
+            .split_once(':')
+            .ok_or(ReadError::Malformed("a header line has no colon"))?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
     }
-    let mut request = Request {
+    let framing = framing(&headers)?;
+    let mut held = Held {
+        counter: bodies.clone(),
+        amount: 0,
+    };
+    let expects_continue = headers
+        .iter()
+        .any(|(n, v)| n == "expect" && v.eq_ignore_ascii_case("100-continue"));
+    let mut send_continue = || {
+        if expects_continue {
+            writer
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .and_then(|()| writer.flush())
+                .map_err(|_| ReadError::Closed)
+        } else {
+            Ok(())
+        }
+    };
+    let mut body = Vec::new();
+    let mut oversized = None;
+    match framing {
+        Framing::Length(length) if length > limits.body => oversized = Some(length),
+        Framing::Length(length) => {
+            if !held.grow(length, limits.bodies_held) {
+                return Err(ReadError::Busy);
+            }
+            if length > 0 {
+                send_continue()?;
+            }
+            body = vec![0; length];
+            reader
+                .read_exact(&mut body)
+                .map_err(|_| ReadError::Closed)?;
+        }
+        Framing::Chunked => {
+            send_continue()?;
+            match read_chunked(reader, limits, &mut held)? {
+                Some(chunks) => body = chunks,
+                None => oversized = Some(limits.body + 1),
+            }
+        }
+    }
+    Ok(Request {
         method,
         path,
         headers,
-        body: Vec::new(),
-        oversized: None,
-    };
-    if request
-        .header("transfer-encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-    {
-        match read_chunked(reader, body_limit)? {
-            Some(body) => request.body = body,
-            None => request.oversized = Some(body_limit + 1),
-        }
-    } else {
-        let length: usize = match request.header("content-length") {
-            Some(value) => value.parse().map_err(|_| ReadError::Malformed)?,
-            None => 0,
-        };
-        if length > body_limit {
-            request.oversized = Some(length);
-        } else {
-            request.body = vec![0; length];
-            reader
-                .read_exact(&mut request.body)
-                .map_err(|_| ReadError::Closed)?;
-        }
+        body,
+        oversized,
+        _held: held,
+    })
+}
+
+/// How a request's body is delimited.
+enum Framing {
+    Length(usize),
+    Chunked,
+}
+
+/// The body's framing, refusing every ambiguous form: a request smuggled past a proxy
+/// relies on two readers disagreeing about where a body ends.
+fn framing(headers: &[(String, String)]) -> Result<Framing, ReadError> {
+    fn values<'h>(
+        headers: &'h [(String, String)],
+        name: &'static str,
+    ) -> impl Iterator<Item = &'h String> {
+        headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v)
     }
-    Ok(request)
+    let mut lengths = values(headers, "content-length");
+    let mut encodings = values(headers, "transfer-encoding");
+    match (
+        lengths.next(),
+        lengths.next(),
+        encodings.next(),
+        encodings.next(),
+    ) {
+        (None, _, None, _) => Ok(Framing::Length(0)),
+        (Some(length), None, None, _) => {
+            if length.is_empty() || !length.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ReadError::Malformed(
+                    "Content-Length is not a number of bytes",
+                ));
+            }
+            length
+                .parse()
+                .map(Framing::Length)
+                .map_err(|_| ReadError::Malformed("Content-Length is not a number of bytes"))
+        }
+        (Some(_), Some(_), _, _) => Err(ReadError::Malformed("Content-Length is given twice")),
+        (Some(_), _, Some(_), _) => Err(ReadError::Malformed(
+            "Content-Length and Transfer-Encoding together",
+        )),
+        (None, _, Some(encoding), None) if encoding.eq_ignore_ascii_case("chunked") => {
+            Ok(Framing::Chunked)
+        }
+        (None, _, Some(_), _) => Err(ReadError::Malformed(
+            "the only Transfer-Encoding accepted is chunked",
+        )),
+    }
 }
 
 /// The body, or `None` once it grows past the limit.
 fn read_chunked(
     reader: &mut impl BufRead,
-    body_limit: usize,
+    limits: &Limits,
+    held: &mut Held,
 ) -> Result<Option<Vec<u8>>, ReadError> {
     let mut body = Vec::new();
     let mut head_size = 0;
     loop {
         let line = read_line(reader, &mut head_size)?;
         let size = line.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size, 16).map_err(|_| ReadError::Malformed)?;
+        if size.is_empty() || !size.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ReadError::Malformed("a chunk size is not hexadecimal"));
+        }
+        // Too many digits for a `usize` is too large a chunk too.
+        let size = usize::from_str_radix(size, 16).unwrap_or(usize::MAX);
         if size == 0 {
             // Trailers, up to the empty line.
             while !read_line(reader, &mut head_size)?.is_empty() {}
             return Ok(Some(body));
         }
-        if body.len() + size > body_limit {
+        if size > limits.body - body.len() {
             return Ok(None);
+        }
+        if !held.grow(size, limits.bodies_held) {
+            return Err(ReadError::Busy);
         }
         let start = body.len();
         body.resize(start + size, 0);
         reader
             .read_exact(&mut body[start..])
             .map_err(|_| ReadError::Closed)?;
-        read_line(reader, &mut head_size)?;
+        if !read_line(reader, &mut head_size)?.is_empty() {
+            return Err(ReadError::Malformed("a chunk is longer than its size"));
+        }
         head_size = 0;
     }
 }
@@ -210,7 +445,7 @@ fn read_line(reader: &mut impl BufRead, head_size: &mut usize) -> Result<String,
     }
     if !line.ends_with(b"\n") {
         return Err(if *head_size > HEAD_LIMIT {
-            ReadError::Malformed
+            ReadError::Malformed("the request head is over 64 KiB")
         } else {
             ReadError::Closed
         });
@@ -245,16 +480,52 @@ fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        503 => "Service Unavailable",
         _ => "Status",
     }
+}
+
+/// `{"errorType":…,"errorMessage":…}`, the body of every error the emulator answers
+/// itself, as Lambda shapes them.
+pub(crate) fn error_json(error_type: &str, message: &str) -> Vec<u8> {
+    let text = |value: &str| serde_json::to_string(value).unwrap_or_default();
+    format!(
+        r#"{{"errorType":{},"errorMessage":{}}}"#,
+        text(error_type),
+        text(message)
+    )
+    .into_bytes()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn limits(body: usize) -> Limits {
+        Limits {
+            body,
+            bodies_held: 1000,
+            connections: 4,
+            idle: Duration::from_secs(1),
+        }
+    }
+
     fn read(raw: &str, limit: usize) -> Result<Request, ReadError> {
-        read_request(&mut raw.as_bytes(), limit)
+        read_request(
+            &mut raw.as_bytes(),
+            &mut io::sink(),
+            &limits(limit),
+            &Counter::default(),
+        )
+    }
+
+    fn malformed(raw: &str) -> &'static str {
+        match read(raw, 100) {
+            Err(ReadError::Malformed(reason)) => reason,
+            Ok(_) => panic!("read {raw:?}"),
+            Err(_) => panic!("not malformed: {raw:?}"),
+        }
     }
 
     #[test]
@@ -274,6 +545,14 @@ mod tests {
     }
 
     #[test]
+    fn the_query_string_is_not_part_of_the_path() {
+        let request = read("POST /a/b?Qualifier=$LATEST HTTP/1.1\r\n\r\n", 10)
+            .ok()
+            .unwrap();
+        assert_eq!(request.path, "/a/b");
+    }
+
+    #[test]
     fn reads_a_chunked_request() {
         let raw = "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{\"\r\n3;x=y\r\na\":\r\n2\r\n1}\r\n0\r\n\r\n";
         assert_eq!(read(raw, 100).ok().unwrap().body, br#"{"a":1}"#);
@@ -290,21 +569,115 @@ mod tests {
     }
 
     #[test]
+    fn a_chunk_size_past_usize_is_over_the_limit_not_an_overflow() {
+        for size in [
+            "ffffffffffffffff",
+            "10000000000000000",
+            "fffffffffffffffffffffff",
+        ] {
+            let raw = format!(
+                "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n{size}\r\n"
+            );
+            assert_eq!(read(&raw, 10).ok().unwrap().oversized, Some(11), "{size}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_request_smugglers_send() {
+        for (raw, reason) in [
+            (
+                "POST / HTTP/1.1\r\nContent-Length: +2\r\n\r\n{}",
+                "Content-Length is not a number of bytes",
+            ),
+            (
+                "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+                "Content-Length is not a number of bytes",
+            ),
+            (
+                "POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}",
+                "Content-Length is given twice",
+            ),
+            (
+                "POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+                "Content-Length is given twice",
+            ),
+            (
+                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n{}",
+                "Content-Length and Transfer-Encoding together",
+            ),
+            (
+                "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                "the only Transfer-Encoding accepted is chunked",
+            ),
+            (
+                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n",
+                "a chunk size is not hexadecimal",
+            ),
+        ] {
+            assert_eq!(malformed(raw), reason, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn answers_expect_100_continue_before_reading_the_body() {
+        let mut sent = Vec::new();
+        let raw = "POST /a HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}";
+        let request = read_request(
+            &mut raw.as_bytes(),
+            &mut sent,
+            &limits(10),
+            &Counter::default(),
+        );
+        assert_eq!(request.ok().unwrap().body, b"{}");
+        assert_eq!(sent, b"HTTP/1.1 100 Continue\r\n\r\n");
+        // Not for a body that will not be read.
+        let mut sent = Vec::new();
+        let raw = "POST /a HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 20\r\n\r\n";
+        let _ = read_request(
+            &mut raw.as_bytes(),
+            &mut sent,
+            &limits(10),
+            &Counter::default(),
+        );
+        assert!(sent.is_empty());
+    }
+
+    #[test]
+    fn bodies_held_at_once_are_bounded_and_given_back() {
+        let bodies = Counter::default();
+        let limits = Limits {
+            bodies_held: 5,
+            ..limits(10)
+        };
+        let raw = "POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
+        let read = || read_request(&mut raw.as_bytes(), &mut io::sink(), &limits, &bodies);
+        let first = read().ok().unwrap();
+        assert!(matches!(read(), Err(ReadError::Busy)));
+        drop(first);
+        assert!(read().is_ok());
+        assert_eq!(bodies.0.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
     fn refuses_what_is_not_http() {
-        assert!(matches!(
-            read("hello\r\n\r\n", 10),
-            Err(ReadError::Malformed)
-        ));
-        assert!(matches!(
-            read("GET / HTTP/1.1\r\nno colon\r\n\r\n", 10),
-            Err(ReadError::Malformed)
-        ));
-        assert!(matches!(
-            read("GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 10),
-            Err(ReadError::Malformed)
-        ));
+        assert_eq!(
+            malformed("hello\r\n\r\n"),
+            "the request line is not METHOD PATH HTTP/1.1"
+        );
+        assert_eq!(
+            malformed("GET / HTTP/1.1 x\r\n\r\n"),
+            "the request line is not METHOD PATH HTTP/1.1"
+        );
+        assert_eq!(
+            malformed("GET / HTTP/1.1\r\nno colon\r\n\r\n"),
+            "a header line has no colon"
+        );
+        assert_eq!(
+            malformed("GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"),
+            "Content-Length is not a number of bytes"
+        );
         let huge = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(HEAD_LIMIT));
-        assert!(matches!(read(&huge, 10), Err(ReadError::Malformed)));
+        assert_eq!(malformed(&huge), "the request head is over 64 KiB");
         assert!(matches!(read("", 10), Err(ReadError::Closed)));
     }
 
@@ -315,6 +688,15 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "HTTP/1.1 202 Accepted\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+        );
+    }
+
+    #[test]
+    fn error_bodies_are_escaped_json() {
+        let body = error_json("Sandbox.Timedout", "a \"quoted\"\nline");
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            r#"{"errorType":"Sandbox.Timedout","errorMessage":"a \"quoted\"\nline"}"#
         );
     }
 }

@@ -19,6 +19,15 @@ fn random_u64() -> u64 {
     x ^ (x >> 31)
 }
 
+/// 128 bits from the kernel's generator, as 32 hex digits: the sandbox's secret path,
+/// which must not be guessable (unlike ids).
+pub(crate) fn secret() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0_u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// A random (version 4) UUID, the form of Lambda's request ids.
 pub(crate) fn request_id() -> String {
     let (high, low) = (random_u64(), random_u64());

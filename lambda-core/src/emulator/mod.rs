@@ -11,7 +11,7 @@ mod supervisor;
 
 use crate::invoke::REQUEST_LIMIT;
 use crate::log;
-use http::{Request, Response};
+use http::{Request, Response, error_json};
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,7 @@ const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
 
 /// Serves `POST /2015-03-31/functions/function/invocations` until the process is
 /// stopped. The first line on standard error names the bound address.
+#[allow(unsafe_code)]
 pub(crate) fn serve() -> ExitCode {
     let address =
         std::env::var("LAMBDA_EMULATOR_ADDRESS").unwrap_or_else(|_| DEFAULT_ADDRESS.to_owned());
@@ -45,7 +46,13 @@ pub(crate) fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let supervisor = match Supervisor::start() {
+    if !bound.ip().is_loopback() {
+        log(format_args!(
+            "warning: {bound} is not a loopback address: anyone who can reach it can invoke this function"
+        ));
+    }
+    // SAFETY: called from the generated `main` before anything starts a thread.
+    let supervisor = match unsafe { Supervisor::start() } {
         Ok(supervisor) => Arc::new(Mutex::new(supervisor)),
         Err(error) => {
             log(format_args!("cannot start the emulator: {error}"));
@@ -57,11 +64,22 @@ pub(crate) fn serve() -> ExitCode {
     ));
     http::serve(
         listener,
-        REQUEST_LIMIT,
+        INVOKE_LIMITS,
         Arc::new(move |request| invoke(&supervisor, request)),
     );
     ExitCode::SUCCESS
 }
+
+/// What the Invoke endpoint accepts. Invokes run one at a time; the others wait their
+/// turn holding a connection and their body. 128 connections take 128 of the usual 1 024
+/// file descriptors; 4 full-size bodies waiting (24 MiB) bound the memory queued callers
+/// hold; a caller silent for 10 s between requests is disconnected.
+const INVOKE_LIMITS: http::Limits = http::Limits {
+    body: REQUEST_LIMIT,
+    bodies_held: 4 * REQUEST_LIMIT,
+    connections: 128,
+    idle: std::time::Duration::from_secs(10),
+};
 
 /// One Invoke call. Calls wait their turn: the function serves one at a time.
 fn invoke(supervisor: &Mutex<Supervisor>, request: Request) -> Response {
@@ -73,31 +91,28 @@ fn invoke(supervisor: &Mutex<Supervisor>, request: Request) -> Response {
     if !is_invoke {
         return Response::json(
             404,
-            r#"{"errorType":"ResourceNotFoundException","errorMessage":"the Invoke path is POST /2015-03-31/functions/function/invocations"}"#,
-        );
-    }
-    if request.method != "POST" {
-        return Response::json(
-            405,
-            r#"{"errorType":"MethodNotAllowed","errorMessage":"Invoke takes POST"}"#,
-        );
-    }
-    if request.oversized.is_some() {
-        return Response::json(
-            413,
-            format!(
-                r#"{{"errorType":"RequestTooLargeException","errorMessage":"Request must be smaller than {REQUEST_LIMIT} bytes for the InvokeFunction operation"}}"#
+            error_json(
+                "ResourceNotFoundException",
+                "the Invoke path is POST /2015-03-31/functions/function/invocations",
             ),
         );
     }
-    // The Invoke API carries the client context base64-encoded; Lambda hands the
-    // function the JSON.
-    let client_context = request.header("x-amz-client-context").map(|encoded| {
-        match ids::decode_base64(encoded).and_then(|json| String::from_utf8(json).ok()) {
-            Some(json) => json,
-            None => encoded.to_owned(),
+    if request.method != "POST" {
+        return Response::json(405, error_json("MethodNotAllowed", "Invoke takes POST"));
+    }
+    if request.oversized.is_some() {
+        let message = format!(
+            "Request must be smaller than {REQUEST_LIMIT} bytes for the InvokeFunction operation"
+        );
+        return Response::json(413, error_json("RequestTooLargeException", &message));
+    }
+    let client_context = match request.header("x-amz-client-context").map(client_context) {
+        None => None,
+        Some(Ok(json)) => Some(json),
+        Some(Err(reason)) => {
+            return Response::json(400, error_json("InvalidRequestContentException", reason));
         }
-    });
+    };
     let reply = supervisor
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -110,4 +125,67 @@ fn invoke(supervisor: &Mutex<Supervisor>, request: Request) -> Response {
         response = response.header("x-amz-function-error", "Unhandled");
     }
     response
+}
+
+/// The JSON the function gets as its client context, from the base64 the Invoke API
+/// carries in `X-Amz-Client-Context`, or why it is refused (as the real service refuses a
+/// malformed one).
+///
+/// Every value copied from an Invoke request into the head of the sandbox's `/next`
+/// answer must pass [`is_header_safe`]: a line break in it would let the caller write
+/// headers of its own, or a whole different event, into what the function reads.
+fn client_context(encoded: &str) -> Result<String, &'static str> {
+    const REFUSED: &str =
+        "X-Amz-Client-Context must be a base64-encoded JSON object with no control characters";
+    let json = ids::decode_base64(encoded)
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or(REFUSED)?;
+    let is_object = serde_json::from_str::<serde_json::Value>(&json).is_ok_and(|v| v.is_object());
+    if !is_object || !is_header_safe(&json) {
+        return Err(REFUSED);
+    }
+    Ok(json)
+}
+
+/// Whether `value` can be written as a header value as it is: no control characters
+/// (tab aside), so no CR or LF.
+fn is_header_safe(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (b >= b' ' && b != 0x7f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base64(text: &str) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in text.as_bytes().chunks(3) {
+            let n =
+                chunk.iter().fold(0_u32, |n, &b| n << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+            for i in 0..=chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_client_context_is_a_json_object_fit_for_a_header() {
+        let good = r#"{"custom":{"app":"shop"}}"#;
+        assert_eq!(client_context(&base64(good)).as_deref(), Ok(good));
+        for bad in [
+            "{\"a\":1}\r\n\r\n{\"own\":1}",
+            "{\"a\":1}\rX-Forged: 1",
+            "{\r\"a\":1}",
+            "[1]",
+            "\"text\"",
+            "not json",
+        ] {
+            assert!(client_context(&base64(bad)).is_err(), "{bad:?}");
+        }
+        assert!(client_context("not base64!").is_err());
+    }
 }

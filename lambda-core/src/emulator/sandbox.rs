@@ -1,8 +1,9 @@
 //! The Runtime API that the function process talks to: one event at a time handed out
 //! on `/next`, and the answer it posts kept for the supervisor.
 
-use super::http::{self, Request, Response};
+use super::http::{self, Request, Response, error_json};
 use crate::invoke::PAYLOAD_LIMIT;
+use crate::{Shown, log};
 use std::net::TcpListener;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
@@ -41,19 +42,39 @@ struct State {
 #[derive(Clone)]
 pub(crate) struct Sandbox {
     shared: Arc<(Mutex<State>, Condvar)>,
+    /// `/<secret>`: the path prefix every request must carry. Only the function process
+    /// is told it (in its `AWS_LAMBDA_RUNTIME_API`, as a base path), so another local
+    /// process that finds the port cannot take events or forge answers.
+    prefix: Arc<str>,
 }
 
+/// Connections the function process may hold at once: its loop, its shutdown hook's
+/// extension poll, and spares for connections being replaced.
+const CONNECTIONS: usize = 16;
+
 impl Sandbox {
-    /// Serves the Runtime API on `listener`, on a thread of its own.
-    pub(crate) fn start(listener: TcpListener) -> std::io::Result<Sandbox> {
+    /// Serves the Runtime API on `listener`, on a thread of its own. `idle` bounds how
+    /// long a connection may stay silent: longer than any invocation may run.
+    pub(crate) fn start(
+        listener: TcpListener,
+        secret: &str,
+        idle: Duration,
+    ) -> std::io::Result<Sandbox> {
         let sandbox = Sandbox {
             shared: Arc::default(),
+            prefix: format!("/{secret}").into(),
         };
         let server = sandbox.clone();
+        let limits = http::Limits {
+            body: PAYLOAD_LIMIT,
+            bodies_held: usize::MAX,
+            connections: CONNECTIONS,
+            idle,
+        };
         thread::Builder::new().spawn(move || {
             http::serve(
                 listener,
-                PAYLOAD_LIMIT,
+                limits,
                 Arc::new(move |request| server.answer(request)),
             )
         })?;
@@ -106,7 +127,27 @@ impl Sandbox {
         state.answer.take().map(Ok)
     }
 
-    fn answer(&self, request: Request) -> Response {
+    fn answer(&self, mut request: Request) -> Response {
+        let Some(path) = request
+            .path
+            .strip_prefix(&*self.prefix)
+            .filter(|path| path.starts_with('/'))
+        else {
+            log(format_args!(
+                "refused {:?} {:?} on the function's Runtime API: only the function process may call it",
+                Shown(&request.method),
+                Shown(&request.path)
+            ));
+            return Response::json(
+                403,
+                error_json(
+                    "AccessDeniedException",
+                    "only the function process may call this Runtime API",
+                ),
+            )
+            .closing();
+        };
+        request.path = path.to_owned();
         match (request.method.as_str(), request.path.as_str()) {
             // A function's own extension (the shutdown hook): registered, never sent an
             // event, as on Lambda when it subscribes to none.
@@ -145,10 +186,7 @@ impl Sandbox {
                 .wait_timeout(state, Duration::from_millis(250))
                 .map_or_else(|p| p.into_inner().0, |(s, _)| s);
         }
-        Response {
-            close: true,
-            ..Response::json(403, invalid_state())
-        }
+        Response::json(403, invalid_state()).closing()
     }
 
     /// Blocks until an event is queued, as Lambda does.
@@ -158,10 +196,7 @@ impl Sandbox {
         state.init_done.get_or_insert_with(Instant::now);
         loop {
             if state.generation != generation {
-                return Response {
-                    close: true,
-                    ..Response::json(403, invalid_state())
-                };
+                return Response::json(403, invalid_state()).closing();
             }
             if let Some(event) = state.queued.take() {
                 state.active = Some(event.request_id.clone());
@@ -248,7 +283,7 @@ fn error_body(request: &Request) -> Vec<u8> {
     let error_type = request
         .header("lambda-runtime-function-error-type")
         .unwrap_or("Runtime.Unknown");
-    super::supervisor::error_json(error_type, "the function's error report could not be read")
+    error_json(error_type, "the function's error report could not be read")
 }
 
 pub(crate) fn response_too_large(size: usize) -> Vec<u8> {

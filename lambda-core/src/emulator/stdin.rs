@@ -3,14 +3,16 @@
 
 use super::Supervisor;
 use crate::log;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::process::ExitCode;
 
 /// Reads JSON events from standard input (one per line, or any whitespace-separated
 /// sequence, such as one pretty-printed document), invokes the function with each, and
 /// prints each response or error report as one line. Fails if any invocation failed.
+#[allow(unsafe_code)]
 pub(crate) fn run() -> ExitCode {
-    let mut supervisor = match Supervisor::start() {
+    // SAFETY: called from the generated `main` before anything starts a thread.
+    let mut supervisor = match unsafe { Supervisor::start() } {
         Ok(supervisor) => supervisor,
         Err(error) => {
             log(format_args!("cannot start the emulator: {error}"));
@@ -54,74 +56,109 @@ fn print_line(line: &[u8]) -> io::Result<()> {
 /// Splits a byte stream into JSON documents as soon as each is complete, so that an
 /// event typed at a terminal is answered when its line ends.
 ///
+/// The parser reads the input as a stream and stops at the end of each document, so
+/// every byte is parsed once, however the documents are laid out (a pretty-printed
+/// document of 40 000 lines once cost a re-parse per line).
+///
 /// A malformed document is handed on as it stands (from its start to the end of the line
 /// where it went wrong), so that decoding reports it as a bad event; reading resumes on
 /// the next line.
 pub(crate) struct EventReader<R> {
-    input: R,
-    /// Bytes read but not yet handed out.
-    pending: Vec<u8>,
-    at_end: bool,
+    source: Source<R>,
 }
 
 impl<R: BufRead> EventReader<R> {
     pub(crate) fn new(input: R) -> EventReader<R> {
         EventReader {
-            input,
-            pending: Vec::new(),
-            at_end: false,
+            source: Source {
+                input,
+                taken: Vec::new(),
+                replay: Vec::new(),
+                handed_out: 0,
+            },
         }
     }
 
     /// The next document, or `None` at the end of the input.
     pub(crate) fn next_event(&mut self) -> io::Result<Option<Vec<u8>>> {
-        loop {
-            let start = self.pending.iter().position(|b| !b.is_ascii_whitespace());
-            let Some(start) = start else {
-                self.pending.clear();
-                if self.at_end {
-                    return Ok(None);
-                }
-                self.read_line()?;
-                continue;
-            };
-            let mut documents = serde_json::Deserializer::from_slice(&self.pending[start..])
-                .into_iter::<serde_json::Value>();
-            match documents.next() {
-                Some(Ok(_)) => {
-                    let end = start + documents.byte_offset();
-                    let event = self.pending[start..end].to_vec();
-                    self.pending.drain(..end);
-                    return Ok(Some(event));
-                }
-                // Incomplete: wait for more lines, unless there are none.
-                Some(Err(error)) if error.is_eof() && !self.at_end => {
-                    self.read_line()?;
-                }
-                Some(Err(_)) => {
-                    // Hand out the broken document up to the end of its line.
-                    let end = match self.pending[start..].iter().position(|&b| b == b'\n') {
-                        Some(newline) => start + newline + 1,
-                        None => self.pending.len(),
-                    };
-                    let event = self.pending[start..end].to_vec();
-                    self.pending.drain(..end);
-                    return Ok(Some(event));
-                }
-                // Not reached: `start` points at a byte that is not white space.
-                None => {
-                    self.pending.clear();
-                    return Ok(None);
-                }
+        self.source.taken.clear();
+        let mut documents = serde_json::Deserializer::from_reader(&mut self.source)
+            .into_iter::<serde_json::Value>();
+        let parsed = documents.next();
+        let end = documents.byte_offset();
+        let taken = &mut self.source.taken;
+        let end = match parsed {
+            None => return Ok(None),
+            Some(Ok(_)) => {
+                // A number is known to end only at the byte after it: read again next time.
+                let peeked = taken.split_off(end.min(taken.len()));
+                self.source.replay.splice(..0, peeked);
+                taken.len()
             }
-        }
+            Some(Err(error)) if error.is_io() => return Err(error.into()),
+            // Unfinished at the end of the input: hand on what there is.
+            Some(Err(error)) if error.is_eof() => taken.len(),
+            Some(Err(_)) => {
+                // Hand out the broken document up to the end of its line.
+                if taken.last() != Some(&b'\n') {
+                    self.source.read_line()?;
+                }
+                self.source.taken.len()
+            }
+        };
+        let taken = &self.source.taken;
+        let start = taken
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(end);
+        Ok(Some(taken[start..end].to_vec()))
     }
 
+    /// How many bytes the parser has been handed in all: the input's length, give or
+    /// take a byte read again after a number.
+    #[cfg(test)]
+    fn handed_out(&self) -> usize {
+        self.source.handed_out
+    }
+}
+
+/// The input as the parser reads it (a byte at a time), keeping the bytes of the current
+/// document so that it can be handed on exactly as written.
+struct Source<R> {
+    input: R,
+    /// What the parser has read of the current document.
+    taken: Vec<u8>,
+    /// Bytes read past the end of the previous document, read again first.
+    replay: Vec<u8>,
+    handed_out: usize,
+}
+
+impl<R: BufRead> Source<R> {
+    /// Reads up to the end of the line, as taken.
     fn read_line(&mut self) -> io::Result<()> {
-        if self.input.read_until(b'\n', &mut self.pending)? == 0 {
-            self.at_end = true;
-        }
+        let mut byte = [0];
+        while self.read(&mut byte)? == 1 && byte[0] != b'\n' {}
         Ok(())
+    }
+}
+
+impl<R: BufRead> Read for Source<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = if self.replay.is_empty() {
+            let available = self.input.fill_buf()?;
+            let n = available.len().min(out.len());
+            out[..n].copy_from_slice(&available[..n]);
+            self.input.consume(n);
+            n
+        } else {
+            let n = self.replay.len().min(out.len());
+            out[..n].copy_from_slice(&self.replay[..n]);
+            self.replay.drain(..n);
+            n
+        };
+        self.taken.extend_from_slice(&out[..n]);
+        self.handed_out += n;
+        Ok(n)
     }
 }
 
@@ -173,6 +210,30 @@ mod tests {
     #[test]
     fn an_unfinished_document_at_the_end_is_handed_on() {
         assert_eq!(events("{\"a\":1}\n{\"b\":"), [r#"{"a":1}"#, r#"{"b":"#]);
+    }
+
+    #[test]
+    fn a_number_ends_at_the_byte_after_it_and_that_byte_is_kept() {
+        assert_eq!(events("7 8\n-1.5[1]\n"), ["7", "8", "-1.5", "[1]"]);
+    }
+
+    #[test]
+    fn a_large_pretty_printed_document_is_parsed_once() {
+        let lines: Vec<String> = (0..40_000).map(|i| format!("  {i},")).collect();
+        let document = format!("[\n{}\n  0\n]\n", lines.join("\n"));
+        let input = format!("{document}{{\"after\":1}}\n");
+        let mut reader = EventReader::new(input.as_bytes());
+        let first = reader.next_event().unwrap().unwrap();
+        assert_eq!(first, document.trim_end().as_bytes());
+        assert_eq!(reader.next_event().unwrap().unwrap(), br#"{"after":1}"#);
+        assert_eq!(reader.next_event().unwrap(), None);
+        // Every byte once: the old reader parsed all pending bytes again after each line.
+        assert!(
+            reader.handed_out() <= input.len() + 2,
+            "{} of {}",
+            reader.handed_out(),
+            input.len()
+        );
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! Runs the function as a child process against the sandbox, one invocation at a time,
 //! and answers as Lambda does when the function fails init, exits or overruns.
 
+use super::http::error_json;
 use super::ids;
 use super::sandbox::{Answer, Event, Sandbox};
 use crate::log;
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The function's settings, from the variables AWS's Runtime Interface Emulator reads,
@@ -98,22 +101,34 @@ struct Process {
 pub(crate) struct Supervisor {
     sandbox: Sandbox,
     settings: Settings,
-    program: PathBuf,
+    spawner: Spawner,
     process: Option<Process>,
 }
 
 impl Supervisor {
-    /// Must be called before the process starts any thread: it sets the environment
-    /// every function process inherits.
-    pub(crate) fn start() -> std::io::Result<Supervisor> {
+    /// Starts the sandbox's Runtime API and sets the environment every function process
+    /// inherits.
+    ///
+    /// # Safety
+    ///
+    /// Must be called before the process starts any other thread: it calls
+    /// `std::env::set_var`, which is unsound while another thread may read the
+    /// environment.
+    #[allow(unsafe_code)]
+    pub(crate) unsafe fn start() -> std::io::Result<Supervisor> {
         let program = std::env::current_exe()?;
         let settings = Settings::from_env(&program);
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
-        set_function_environment(&settings, listener.local_addr()?);
+        let secret = ids::secret()?;
+        // SAFETY: no other thread runs yet, as this function's contract says.
+        unsafe { set_function_environment(&settings, listener.local_addr()?, &secret) };
+        // A connection of the function's may stay silent while its handler runs, which
+        // is never longer than the timeout.
+        let idle = Duration::from_secs(settings.timeout_secs.saturating_add(10));
         Ok(Supervisor {
-            sandbox: Sandbox::start(listener)?,
+            sandbox: Sandbox::start(listener, &secret, idle)?,
             settings,
-            program,
+            spawner: Spawner::start(program)?,
             process: None,
         })
     }
@@ -153,7 +168,7 @@ impl Supervisor {
             self.stop_process();
         }
         self.sandbox.reset();
-        let child = Command::new(&self.program).stdin(Stdio::null()).spawn()?;
+        let child = self.spawner.spawn()?;
         self.process = Some(Process {
             child,
             spawned: Instant::now(),
@@ -267,12 +282,72 @@ impl Drop for Supervisor {
     }
 }
 
-/// Sets what every function process inherits: the sandbox's address in
+/// Starts function processes from one thread that lives as long as the emulator, each
+/// asking the kernel to kill it when that thread ends: so a function process never
+/// outlives the emulator, however the emulator ends (SIGTERM, SIGHUP, SIGINT, SIGKILL, a
+/// panic or a normal exit). Not from the caller's thread: `PR_SET_PDEATHSIG` fires when
+/// the *thread* that started the child ends, and the Invoke endpoint answers each
+/// connection on a thread of its own.
+struct Spawner {
+    requests: mpsc::Sender<mpsc::Sender<std::io::Result<Child>>>,
+}
+
+impl Spawner {
+    fn start(program: PathBuf) -> std::io::Result<Spawner> {
+        let (requests, incoming) = mpsc::channel::<mpsc::Sender<_>>();
+        thread::Builder::new()
+            .name("lambda-emulator-spawner".to_owned())
+            .spawn(move || {
+                for reply in incoming {
+                    let _ = reply.send(spawn_child(&program));
+                }
+            })?;
+        Ok(Spawner { requests })
+    }
+
+    fn spawn(&self) -> std::io::Result<Child> {
+        let gone = || std::io::Error::other("the thread that starts function processes has ended");
+        let (reply, answer) = mpsc::channel();
+        self.requests.send(reply).map_err(|_| gone())?;
+        answer.recv().map_err(|_| gone())?
+    }
+}
+
+/// The function process, set to be killed when the calling thread ends.
+#[allow(unsafe_code)]
+fn spawn_child(program: &Path) -> std::io::Result<Child> {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id();
+    let mut command = Command::new(program);
+    command.stdin(Stdio::null());
+    // SAFETY: between fork and exec the closure only makes two system calls and builds
+    // an error from a number: no allocation, no lock.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The spawning thread may have ended before the request took effect.
+            if u32::try_from(libc::getppid()) != Ok(parent) {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+    command.spawn()
+}
+
+/// Sets what every function process inherits: the sandbox's address and secret path in
 /// `AWS_LAMBDA_RUNTIME_API`, and Lambda's standard variables unless the user set them.
 /// Setting them here rather than on each `Command` keeps std's per-command environment
 /// map (about 12 KiB of code) out of every function binary.
+///
+/// # Safety
+///
+/// No other thread may run: `std::env::set_var` is unsound while another thread may read
+/// the environment.
 #[allow(unsafe_code)]
-fn set_function_environment(s: &Settings, sandbox: SocketAddr) {
+unsafe fn set_function_environment(s: &Settings, sandbox: SocketAddr, secret: &str) {
     let log_group = format!("/aws/lambda/{}", s.function_name);
     let defaults = [
         ("AWS_LAMBDA_FUNCTION_NAME", s.function_name.as_str()),
@@ -284,10 +359,9 @@ fn set_function_environment(s: &Settings, sandbox: SocketAddr) {
         ("AWS_REGION", &s.region),
         ("AWS_DEFAULT_REGION", &s.region),
     ];
-    // SAFETY: the emulator calls this from its main thread before it starts any other
-    // thread (see `Supervisor::start`), so nothing reads the environment meanwhile.
+    // SAFETY: no other thread runs, as this function's contract says.
     unsafe {
-        std::env::set_var("AWS_LAMBDA_RUNTIME_API", sandbox.to_string());
+        std::env::set_var("AWS_LAMBDA_RUNTIME_API", format!("{sandbox}/{secret}"));
         for (name, value) in defaults {
             if std::env::var_os(name).is_none() {
                 std::env::set_var(name, value);
@@ -334,17 +408,6 @@ fn millis(duration: Duration) -> u64 {
     duration.as_millis().try_into().unwrap_or(u64::MAX)
 }
 
-/// `{"errorType":…,"errorMessage":…}`, the body Lambda gives for its own failures.
-pub(crate) fn error_json(error_type: &str, message: &str) -> Vec<u8> {
-    let text = |value: &str| serde_json::to_string(value).unwrap_or_default();
-    format!(
-        r#"{{"errorType":{},"errorMessage":{}}}"#,
-        text(error_type),
-        text(message)
-    )
-    .into_bytes()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,14 +417,5 @@ mod tests {
         assert_eq!(Millis(Duration::from_micros(1_734)).to_string(), "1.73");
         assert_eq!(Millis(Duration::from_micros(40)).to_string(), "0.04");
         assert_eq!(Millis(Duration::from_secs(3)).to_string(), "3000.00");
-    }
-
-    #[test]
-    fn error_bodies_are_escaped_json() {
-        let body = error_json("Sandbox.Timedout", "a \"quoted\"\nline");
-        assert_eq!(
-            String::from_utf8(body).unwrap(),
-            r#"{"errorType":"Sandbox.Timedout","errorMessage":"a \"quoted\"\nline"}"#
-        );
     }
 }
