@@ -374,6 +374,17 @@ pub mod fuzz {
         crate::context::is_safe_request_id(id)
     }
 
+    /// What the emulator's HTTP server reads from `input` with a body limit of `limit`:
+    /// `Ok((method, path, body length))`, or `Err(reason)` when it refuses the request
+    /// (`None` when the connection just ends).
+    #[cfg(feature = "emulator")]
+    pub fn read_emulator_request(
+        input: &[u8],
+        limit: usize,
+    ) -> Option<Result<(String, String, usize), &'static str>> {
+        crate::emulator::fuzz_read_request(input, limit)
+    }
+
     /// The events the standard-input reader finds in `input`, at most `limit` of them.
     #[cfg(feature = "emulator")]
     pub fn read_events(input: &[u8], limit: usize) -> Vec<Vec<u8>> {

@@ -17,7 +17,11 @@ impl Emulator {
     pub fn start(binary: &str, env: &[(&str, &str)]) -> Emulator {
         let mut all = vec![("LAMBDA_EMULATOR_ADDRESS", "127.0.0.1:0")];
         all.extend_from_slice(env);
-        let function = Function::start_with_args(binary, &["--serve"], &all);
+        Emulator::from_function(Function::start_with_args(binary, &["--serve"], &all))
+    }
+
+    /// An emulator already started, its URL read from its first line.
+    pub fn from_function(function: Function) -> Emulator {
         let first = function.wait_for_stderr_line(|_| true);
         let url = first
             .strip_prefix("lambda_core: listening on ")
@@ -29,6 +33,12 @@ impl Emulator {
             "{url}"
         );
         Emulator { function, url }
+    }
+
+    /// `host:port` of the Invoke endpoint.
+    pub fn address(&self) -> &str {
+        let rest = self.url.trim_start_matches("http://");
+        &rest[..rest.find('/').unwrap_or(rest.len())]
     }
 
     pub fn invoke(&self, body: &str) -> InvokeReply {

@@ -9,7 +9,7 @@ mod mock;
 mod rng;
 
 pub use emulator::{Emulator, InvokeReply, curl};
-pub use function::{Function, Output};
+pub use function::{Function, Output, children, is_running};
 pub use mock::{Event, MockRuntimeApi, PostReply, Recorded, RegisterReply, Reply};
 pub use rng::Rng;
 

@@ -1,8 +1,11 @@
 //! The emulator built into every function, driven with plain `curl` as a user would
 //! drive AWS's Runtime Interface Emulator.
 
-use lambda_tests::{Emulator, Function, curl};
+use lambda_tests::{Emulator, Function, PATIENCE, children, curl, is_running};
 use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
 const FAULTS: &str = env!("CARGO_BIN_EXE_fixture_faults");
 const INSPECT: &str = env!("CARGO_BIN_EXE_fixture_inspect");
@@ -297,4 +300,338 @@ fn an_address_in_use_is_one_line_and_status_1() {
     let lines = output.stderr_lines();
     assert_eq!(lines.len(), 1, "{}", output.stderr);
     assert!(lines[0].starts_with(&format!("lambda_core: cannot listen on {address} (set LAMBDA_EMULATOR_ADDRESS to another address): ")), "{}", lines[0]);
+}
+
+/// Sends `request` as it is and reads the answer until the server closes the connection
+/// or an answer with a `Content-Length` is complete: the head and body as text.
+fn exchange(address: &str, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    stream.write_all(request).expect("send");
+    read_answer(&mut stream)
+}
+
+fn read_answer(stream: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut chunk = [0; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_owned)
+                })
+                .and_then(|l| l.trim().parse::<usize>().ok());
+            if length.is_some_and(|length| body.len() >= length) {
+                return text;
+            }
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return text,
+            Ok(n) => got.extend_from_slice(&chunk[..n]),
+            Err(error) => panic!("no answer ({error}); got {text:?}"),
+        }
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0_u32, |n, &b| n << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_client_context_that_could_write_into_the_event_head_is_refused() {
+    let emulator = Emulator::start(INSPECT, &[]);
+    for decoded in [
+        "{\"a\":1}\r\n\r\nX: y\r\nContent-Length: 9\r\n\r\n{\"own\":1}",
+        "{\"a\":1}\rLambda-Runtime-Aws-Request-Id: forged",
+        "not json",
+    ] {
+        let header = format!("X-Amz-Client-Context: {}", base64(decoded.as_bytes()));
+        let reply = curl(
+            &emulator.url,
+            &["-XPOST", "-d", r#"{"real":1}"#, "-H", &header],
+        );
+        assert_eq!(reply.status, 400, "{decoded:?}: {}", reply.body);
+        assert_eq!(
+            reply.json(),
+            json!({"errorType": "InvalidRequestContentException", "errorMessage": "X-Amz-Client-Context must be a base64-encoded JSON object with no control characters"})
+        );
+    }
+    // The function never saw those, and answers the next invoke at once.
+    let reply = emulator.invoke(r#"{"real":2}"#);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["event"], json!({"real": 2}), "{}", reply.body);
+    emulator.function.stop();
+}
+
+#[test]
+fn a_chunk_size_past_any_number_is_413_not_a_panic() {
+    let emulator = Emulator::start(FAULTS, &[]);
+    let answer = exchange(
+        emulator.address(),
+        b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\nffffffffffffffff\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+    let output = emulator.function.stop();
+    assert!(!output.stderr.contains("panicked"), "{}", output.stderr);
+}
+
+#[test]
+fn ambiguous_lengths_are_refused_with_400_and_a_reason() {
+    let emulator = Emulator::start(FAULTS, &[]);
+    let answer = exchange(
+        emulator.address(),
+        b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nContent-Length: +2\r\n\r\n{}",
+    );
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    assert!(
+        answer.ends_with(
+            r#"{"errorType":"BadRequest","errorMessage":"Content-Length is not a number of bytes"}"#
+        ),
+        "{answer}"
+    );
+    emulator.function.stop();
+}
+
+#[test]
+fn expect_100_continue_is_answered_before_the_body_is_sent() {
+    let emulator = Emulator::start(FAULTS, &[]);
+    let body = command(json!({"do": "answer", "with": 7}));
+    let mut stream = TcpStream::connect(emulator.address()).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    let head = format!(
+        "POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut interim = [0; 25];
+    stream
+        .read_exact(&mut interim)
+        .expect("an interim answer before the body");
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stream.write_all(body.as_bytes()).unwrap();
+    let answer = read_answer(&mut stream);
+    assert!(
+        answer.starts_with("HTTP/1.1 200 ") && answer.ends_with("\r\n\r\n7"),
+        "{answer}"
+    );
+    emulator.function.stop();
+}
+
+#[test]
+fn the_invoke_path_takes_a_qualifier_query_string() {
+    let emulator = Emulator::start(FAULTS, &[]);
+    let url = format!("{}?Qualifier=$LATEST", emulator.url);
+    let reply = curl(
+        &url,
+        &["-XPOST", "-d", &command(json!({"do": "answer", "with": 3}))],
+    );
+    assert_eq!((reply.status, reply.body.as_str()), (200, "3"));
+    emulator.function.stop();
+}
+
+/// The function process's `AWS_LAMBDA_RUNTIME_API`, read from its environment.
+fn runtime_api_of(function_pid: u32) -> String {
+    let environ = std::fs::read(format!("/proc/{function_pid}/environ")).expect("environ");
+    environ
+        .split(|&b| b == 0)
+        .find_map(|pair| pair.strip_prefix(b"AWS_LAMBDA_RUNTIME_API="))
+        .map(|value| String::from_utf8_lossy(value).into_owned())
+        .expect("AWS_LAMBDA_RUNTIME_API in the function's environment")
+}
+
+#[test]
+fn only_the_function_process_can_use_its_runtime_api() {
+    let emulator = Emulator::start(FAULTS, &[]);
+    // The first invoke starts the function process.
+    let reply = emulator.invoke(&command(json!({"do": "answer", "with": 1})));
+    assert_eq!(reply.status, 200);
+    let child = children(emulator.function.pid())[0];
+    let runtime_api = runtime_api_of(child);
+    let (address, secret) = runtime_api.split_once('/').expect("a secret path");
+    assert_eq!(secret.len(), 32, "{runtime_api}");
+    // Another process that found the port polls without the secret.
+    let url = format!("http://{address}/2018-06-01/runtime/invocation/next");
+    let stolen = curl(&url, &[]);
+    assert_eq!(stolen.status, 403, "{}", stolen.body);
+    let forged = curl(
+        &format!("http://{address}/2018-06-01/runtime/invocation/x/response"),
+        &["-XPOST", "-d", "{\"forged\":1}"],
+    );
+    assert_eq!(forged.status, 403);
+    // The next invoke is the function's own answer.
+    let reply = emulator.invoke(&command(json!({"do": "answer", "with": 2})));
+    assert_eq!(reply.body, "2");
+    let output = emulator.function.stop();
+    let refused: Vec<&str> = output
+        .stderr_lines()
+        .into_iter()
+        .filter(|line| line.contains("on the function's Runtime API"))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            r#"lambda_core: refused "GET" "/2018-06-01/runtime/invocation/next" on the function's Runtime API: only the function process may call it"#,
+            r#"lambda_core: refused "POST" "/2018-06-01/runtime/invocation/x/response" on the function's Runtime API: only the function process may call it"#,
+        ]
+    );
+}
+
+#[test]
+fn connections_past_the_cap_get_503_and_the_emulator_recovers() {
+    let emulator = Emulator::start(FAULTS, &[]);
+    let held: Vec<TcpStream> = (0..128)
+        .map(|_| TcpStream::connect(emulator.address()).expect("connect"))
+        .collect();
+    let mut over = TcpStream::connect(emulator.address()).unwrap();
+    over.set_read_timeout(Some(PATIENCE)).unwrap();
+    let answer = read_answer(&mut over);
+    assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
+    assert!(answer.contains("too many connections"), "{answer}");
+    drop(held);
+    // The held connections' threads notice the close; then invokes are served again.
+    let deadline = Instant::now() + PATIENCE;
+    let body = command(json!({"do": "answer", "with": 4}));
+    loop {
+        let reply = emulator.invoke(&body);
+        if reply.status == 200 {
+            assert_eq!(reply.body, "4");
+            break;
+        }
+        assert_eq!(reply.status, 503, "{}", reply.body);
+        assert!(Instant::now() < deadline, "still refused");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    emulator.function.stop();
+}
+
+#[test]
+fn a_silent_connection_is_closed_by_the_emulator() {
+    let emulator = Emulator::start(FAULTS, &[]);
+    let mut silent = TcpStream::connect(emulator.address()).unwrap();
+    silent.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut byte = [0];
+    // 10 s of silence, then the emulator closes: the read ends with 0 bytes, not a timeout.
+    assert_eq!(silent.read(&mut byte).expect("closed by the emulator"), 0);
+    emulator.function.stop();
+}
+
+/// CPU time (user + system) a process has used, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    // After the name: state is field 3, utime 14, stime 15 (1-based, as proc(5) counts).
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn out_of_file_descriptors_the_emulator_backs_off_and_recovers() {
+    let function = Function::start_with_args(
+        "/bin/sh",
+        &["-c", "ulimit -n 48 && exec \"$0\" --serve", FAULTS],
+        &[("LAMBDA_EMULATOR_ADDRESS", "127.0.0.1:0")],
+    );
+    let emulator = Emulator::from_function(function);
+    // More connections than descriptors: accept fails while they are held.
+    let held: Vec<TcpStream> = (0..80)
+        .map(|_| TcpStream::connect(emulator.address()).expect("connect"))
+        .collect();
+    emulator
+        .function
+        .wait_for_stderr_line(|line| line.starts_with("lambda_core: cannot accept connections ("));
+    // A spinning accept loop burns a whole core; a backed-off one almost nothing.
+    let pid = emulator.function.pid();
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(pid) - before;
+    assert!(used < 30, "{used} ticks of CPU in one second");
+    drop(held);
+    let body = command(json!({"do": "answer", "with": 5}));
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let reply = emulator.invoke(&body);
+        if reply.status == 200 {
+            assert_eq!(reply.body, "5");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not served again: {}",
+            reply.body
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = emulator.function.stop();
+    let accept_lines = output
+        .stderr_lines()
+        .into_iter()
+        .filter(|line| line.contains("cannot accept connections"))
+        .count();
+    assert!(accept_lines >= 1, "{}", output.stderr);
+}
+
+/// Starts an invoke that runs for 30 s, then ends the emulator with `signal`: its
+/// function process must end with it.
+fn the_function_process_ends_with_the_emulator(signal: &str) {
+    let emulator = Emulator::start(FAULTS, &[]);
+    let url = emulator.url.clone();
+    let caller =
+        std::thread::spawn(move || curl(&url, &["-XPOST", "-d", r#"{"do":"sleep","ms":30000}"#]));
+    emulator
+        .function
+        .wait_for_stderr_line(|line| line.starts_with("START RequestId: "));
+    let pid = emulator.function.pid();
+    let child = children(pid)[0];
+    assert!(is_running(child));
+    let sent = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let deadline = Instant::now() + PATIENCE;
+    while is_running(child) {
+        assert!(
+            Instant::now() < deadline,
+            "the function process outlived the emulator ({signal})"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = emulator.function.stop();
+    let _ = caller.join();
+}
+
+#[test]
+fn sigterm_ends_the_function_process_with_the_emulator() {
+    the_function_process_ends_with_the_emulator("-TERM");
+}
+
+#[test]
+fn sighup_ends_the_function_process_with_the_emulator() {
+    the_function_process_ends_with_the_emulator("-HUP");
+}
+
+#[test]
+fn sigint_ends_the_function_process_with_the_emulator() {
+    the_function_process_ends_with_the_emulator("-INT");
+}
+
+#[test]
+fn sigkill_ends_the_function_process_with_the_emulator() {
+    the_function_process_ends_with_the_emulator("-KILL");
 }

@@ -10,6 +10,31 @@ const CASES: usize = 20_000;
 const URL_BYTES: &[u8] = b"http:/.-_~%[]:0123456789abcxyzHTTPS? #@\t";
 const ID_BYTES: &[u8] = b"./%2Fab-_~ 09\xc3\xa9\r\n";
 const JSON_BYTES: &[u8] = b"{}[]\":,0123456789.eE+-truefalsnl \n\t\\u";
+const HTTP_PIECES: &[&str] = &[
+    "POST ",
+    "GET ",
+    "/a",
+    "?q=1",
+    " HTTP/1.1",
+    "\r\n",
+    "\n",
+    ": ",
+    "Content-Length",
+    "Transfer-Encoding",
+    "chunked",
+    "Expect",
+    "100-continue",
+    "0",
+    "2",
+    "+3",
+    "-1",
+    "ffffffffffffffff",
+    "10000000000000000",
+    ";x=y",
+    "{}",
+    "abc",
+    " ",
+];
 
 #[test]
 fn safe_request_ids_hold_only_unreserved_characters() {
@@ -105,5 +130,62 @@ fn the_event_reader_hands_out_every_document_in_order() {
             rest.iter().all(u8::is_ascii_whitespace),
             "unread bytes in {input:?}: {events:?}"
         );
+    }
+}
+
+#[test]
+fn the_emulators_request_parser_never_panics_or_reads_past_its_limit() {
+    const LIMIT: usize = 16;
+    let mut rng = Rng(0x4772);
+    let mut read = 0;
+    for _ in 0..CASES {
+        let mut input = Vec::new();
+        if rng.below(4) != 0 {
+            input.extend_from_slice(b"POST /a HTTP/1.1\r\n");
+        }
+        for _ in 0..rng.below(24) {
+            if rng.below(10) == 0 {
+                input.extend(rng.bytes(JSON_BYTES, 4));
+            } else {
+                let piece = HTTP_PIECES[rng.below(HTTP_PIECES.len() as u64) as usize];
+                input.extend_from_slice(piece.as_bytes());
+            }
+        }
+        if let Some(Ok((method, path, body))) = fuzz::read_emulator_request(&input, LIMIT) {
+            read += 1;
+            assert!(body <= LIMIT, "{input:?}");
+            assert!(!method.is_empty(), "{input:?}");
+            assert!(path.starts_with('/') && !path.contains('?'), "{input:?}");
+        }
+    }
+    assert!(
+        read > 100,
+        "the generator should make some readable requests ({read})"
+    );
+}
+
+#[test]
+fn the_event_reader_hands_back_large_pretty_printed_documents_whole() {
+    let mut rng = Rng(0x9e77);
+    for _ in 0..20 {
+        let documents: Vec<serde_json::Value> = (0..1 + rng.below(3))
+            .map(|_| {
+                let items = (0..rng.below(5_000))
+                    .map(|i| serde_json::json!({"n": i, "s": "x".repeat(rng.below(8) as usize)}))
+                    .collect::<Vec<_>>();
+                serde_json::json!({ "items": items })
+            })
+            .collect();
+        let texts: Vec<String> = documents
+            .iter()
+            .map(|d| serde_json::to_string_pretty(d).unwrap())
+            .collect();
+        let input = texts.join("\n");
+        let events = fuzz::read_events(input.as_bytes(), 100);
+        let events: Vec<&str> = events
+            .iter()
+            .map(|e| std::str::from_utf8(e).unwrap())
+            .collect();
+        assert_eq!(events, texts);
     }
 }

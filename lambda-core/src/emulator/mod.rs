@@ -127,6 +127,26 @@ fn invoke(supervisor: &Mutex<Supervisor>, request: Request) -> Response {
     response
 }
 
+/// The fuzz hook's view of [`http::read_request`].
+pub(crate) fn fuzz_read_request(
+    mut input: &[u8],
+    limit: usize,
+) -> Option<Result<(String, String, usize), &'static str>> {
+    let limits = http::Limits {
+        body: limit,
+        bodies_held: limit,
+        connections: 1,
+        idle: std::time::Duration::from_secs(1),
+    };
+    let counter = http::Counter::default();
+    match http::read_request(&mut input, &mut std::io::sink(), &limits, &counter) {
+        Ok(request) => Some(Ok((request.method, request.path, request.body.len()))),
+        Err(http::ReadError::Malformed(reason)) => Some(Err(reason)),
+        Err(http::ReadError::Busy) => Some(Err("busy")),
+        Err(http::ReadError::Closed) => None,
+    }
+}
+
 /// The JSON the function gets as its client context, from the base64 the Invoke API
 /// carries in `X-Amz-Client-Context`, or why it is refused (as the real service refuses a
 /// malformed one).

@@ -81,6 +81,19 @@ impl<R: BufRead> EventReader<R> {
 
     /// The next document, or `None` at the end of the input.
     pub(crate) fn next_event(&mut self) -> io::Result<Option<Vec<u8>>> {
+        // Bounded by the input: each round takes at least one byte of it.
+        loop {
+            match self.next_piece()? {
+                // A form feed is white space to Rust, not to JSON: a piece of nothing
+                // else is skipped, as white space between documents is.
+                Some(piece) if piece.is_empty() => {}
+                piece => return Ok(piece),
+            }
+        }
+    }
+
+    /// The next document, or the white space before the end of the input.
+    fn next_piece(&mut self) -> io::Result<Option<Vec<u8>>> {
         self.source.taken.clear();
         let mut documents = serde_json::Deserializer::from_reader(&mut self.source)
             .into_iter::<serde_json::Value>();
