@@ -95,27 +95,27 @@ pub(crate) struct Parsed {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Unanswerable {
     /// The request id header is absent.
-    MissingRequestId,
+    NoRequestId,
     /// The request id cannot be put in a URL path safely.
-    UnsafeRequestId(String),
+    UnsafeInUrl(String),
     /// The request id is safe, but the URL it makes is longer than the HTTP client sends.
-    TooLongRequestId(String),
+    TooLongForUrl(String),
 }
 
 impl std::fmt::Display for Unanswerable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Unanswerable::MissingRequestId => {
+            Unanswerable::NoRequestId => {
                 f.write_str("the event has no Lambda-Runtime-Aws-Request-Id header")
             }
-            Unanswerable::UnsafeRequestId(id) => {
+            Unanswerable::UnsafeInUrl(id) => {
                 write!(
                     f,
                     "the request id {:?} is not safe to put in a URL",
                     crate::Shown(id)
                 )
             }
-            Unanswerable::TooLongRequestId(id) => write!(
+            Unanswerable::TooLongForUrl(id) => write!(
                 f,
                 "the request id {:?} ({} bytes) makes a URL longer than the HTTP client sends",
                 crate::Shown(id),
@@ -131,10 +131,10 @@ pub(crate) fn parse<'h>(
     header: impl Fn(&str) -> Option<&'h [u8]>,
     function: &Arc<FunctionInfo>,
 ) -> Result<Parsed, Unanswerable> {
-    let request_id = header(header::REQUEST_ID).ok_or(Unanswerable::MissingRequestId)?;
+    let request_id = header(header::REQUEST_ID).ok_or(Unanswerable::NoRequestId)?;
     if !is_safe_request_id(request_id) {
         let shown = String::from_utf8_lossy(request_id).into_owned();
-        return Err(Unanswerable::UnsafeRequestId(shown));
+        return Err(Unanswerable::UnsafeInUrl(shown));
     }
     let mut warnings = Vec::new();
     let text = |name: &str, warnings: &mut Vec<String>| {
@@ -294,7 +294,7 @@ mod tests {
         assert_eq!(ctx.request_id, "abc");
         assert_eq!(ctx.deadline_ms, None);
         assert_eq!(ctx.remaining_time(), None);
-        assert_eq!(parse_pairs(&[]).err(), Some(Unanswerable::MissingRequestId));
+        assert_eq!(parse_pairs(&[]).err(), Some(Unanswerable::NoRequestId));
     }
 
     #[test]
@@ -314,7 +314,7 @@ mod tests {
             assert!(!is_safe_request_id(id), "{id:?}");
             assert!(matches!(
                 parse_pairs(&[(header::REQUEST_ID, id)]),
-                Err(Unanswerable::UnsafeRequestId(_))
+                Err(Unanswerable::UnsafeInUrl(_))
             ));
         }
         for id in [

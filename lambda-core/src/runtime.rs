@@ -119,7 +119,7 @@ fn serve<S>(
         let header = |name: &str| headers.get(name).map(|value| value.as_bytes());
         let parsed = match context::parse(header, &config.function) {
             Ok(parsed) if !client.can_answer(&parsed.context.request_id) => {
-                skip(&Unanswerable::TooLongRequestId(parsed.context.request_id));
+                skip(&Unanswerable::TooLongForUrl(parsed.context.request_id));
                 continue;
             }
             Ok(parsed) => parsed,
@@ -195,10 +195,13 @@ fn fatal(error: &Error) -> ExitCode {
 #[allow(unsafe_code)]
 fn set_trace_env(trace_id: Option<&str>) {
     const NAME: &str = "_X_AMZN_TRACE_ID";
-    // SAFETY: the runtime is single-threaded and this runs between invocations, when no
-    // runtime code reads the environment. A thread the user spawned that reads the
-    // environment while this runs is the one hazard; the README says to read
-    // `Context::xray_trace_id` from such threads instead.
+    // SAFETY: this runs on the one thread that serves invocations, between them, and no
+    // thread of the runtime reads the environment: the shutdown hook's helpers are
+    // parked, one in a socket read, one in `sigwait`, and the hook runs only on
+    // SIGTERM, which Lambda sends when it sends no more events (this thread is then
+    // parked in `/next`). A thread the user spawned that reads the environment while
+    // this runs is the one hazard; the README says to read `Context::xray_trace_id`
+    // from such threads instead.
     unsafe {
         match trace_id {
             Some(trace_id) => std::env::set_var(NAME, trace_id),
