@@ -593,11 +593,16 @@ fn the_function_process_ends_with_the_emulator(signal: &str) {
     let url = emulator.url.clone();
     let caller =
         std::thread::spawn(move || curl(&url, &["-XPOST", "-d", r#"{"do":"sleep","ms":30000}"#]));
-    emulator
-        .function
-        .wait_for_stderr_line(|line| line.starts_with("START RequestId: "));
+    // START is logged before the function process starts: wait for the process.
     let pid = emulator.function.pid();
-    let child = children(pid)[0];
+    let deadline = Instant::now() + PATIENCE;
+    let child = loop {
+        if let Some(&child) = children(pid).first() {
+            break child;
+        }
+        assert!(Instant::now() < deadline, "no function process started");
+        std::thread::sleep(Duration::from_millis(10));
+    };
     assert!(is_running(child));
     let sent = std::process::Command::new("kill")
         .args([signal, &pid.to_string()])
