@@ -1,6 +1,8 @@
 //! One invocation, the same on Lambda and in a local run: call the handler with panics
 //! caught and turn whatever happened into an [`Outcome`].
 
+use crate::handler::Handler;
+pub(crate) use crate::handler::Outcome;
 use crate::{Context, Diagnostic};
 use std::any::Any;
 use std::cell::RefCell;
@@ -19,21 +21,11 @@ pub(crate) const REQUEST_LIMIT: usize = 6 * 1024 * 1024;
 /// to the same size.
 pub(crate) const PAYLOAD_LIMIT: usize = 6 * 1024 * 1024 + 100;
 
-/// What an invocation produced: a response (its JSON is in the buffer the runtime passed
-/// in, reused from one invocation to the next), or the error report.
-#[derive(Debug)]
-pub enum Outcome {
-    /// The JSON response body is in the response buffer.
-    Response,
-    /// The report for the `/error` post.
-    Error(Diagnostic),
-}
-
 /// Calls `handler` for one event. Panics, including panics inside the error's `Display`
 /// or the response's `Serialize`, become a `Runtime.Panic` report, and a response over
 /// the payload limit becomes `Function.ResponseSizeTooLarge` without being sent.
 pub(crate) fn invoke<S>(
-    handler: &mut impl FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome,
+    handler: &mut impl Handler<S>,
     event: &[u8],
     context: &Context,
     state: &S,

@@ -38,13 +38,18 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod client;
+mod codec;
 mod config;
 mod context;
 mod diagnostic;
 #[cfg(feature = "emulator")]
 mod emulator;
+mod entry;
 mod error;
+mod handler;
+mod init;
 mod invoke;
+mod report;
 mod runtime;
 mod shutdown;
 mod signal;

@@ -4,7 +4,8 @@ use crate::client::{Client, Next, Posted};
 use crate::config::{self, Config};
 use crate::context::{self, Unanswerable};
 use crate::error::RuntimeError as Error;
-use crate::invoke::{self, Outcome};
+use crate::handler::{Handler, Outcome};
+use crate::invoke;
 use crate::{Context, Diagnostic, log};
 use std::process::ExitCode;
 use std::thread;
@@ -19,7 +20,7 @@ pub(crate) fn run<S>(
     runtime_api: &str,
     init: impl FnOnce() -> Result<S, Diagnostic>,
     shutdown: Option<fn()>,
-    mut handler: impl FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome,
+    mut handler: impl Handler<S>,
 ) -> ExitCode {
     let root = match config::runtime_api_base(runtime_api) {
         Ok(root) => root,
@@ -76,7 +77,7 @@ fn serve<S>(
     client: &Client,
     config: &Config,
     state: &S,
-    handler: &mut impl FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome,
+    handler: &mut impl Handler<S>,
 ) -> Result<Never, Error> {
     // After this many unreadable answers in a row the Runtime API is not one this
     // runtime can talk to: exit, so that Lambda starts a fresh environment.

@@ -99,13 +99,14 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let call = expand_call(handler, &krate, &locals);
-    let krate_root = krate.root(Span::call_site());
     quote! {
         fn main() -> #private::ExitCode {
             #private::run(
                 #init,
                 #shutdown,
-                |#event: &[u8], #context: &#krate_root::Context, #state: &_, #response: &mut ::std::vec::Vec<u8>| -> #private::Outcome {
+                // The parameter types come from `__private::Handler`, the one place
+                // that writes the contract down.
+                |#event, #context, #state, #response| {
                     #call
                 },
             )

@@ -16,7 +16,9 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-pub(crate) use stdin::{EventReader, run as run_stdin};
+#[cfg(feature = "fuzz")]
+pub(crate) use stdin::EventReader;
+pub(crate) use stdin::run as run_stdin;
 pub(crate) use supervisor::Supervisor;
 
 /// Where the Invoke endpoint listens unless `LAMBDA_EMULATOR_ADDRESS` says otherwise:
@@ -128,6 +130,7 @@ fn invoke(supervisor: &Mutex<Supervisor>, request: Request) -> Response {
 }
 
 /// The fuzz hook's view of [`http::read_request`].
+#[cfg(feature = "fuzz")]
 pub(crate) fn fuzz_read_request(
     mut input: &[u8],
     limit: usize,

@@ -1,0 +1,44 @@
+//! The program entry the generated `main` calls: it chooses the mode from the
+//! environment and starts its loop. On Lambda that is the invocation loop in
+//! [`runtime`](crate::runtime); locally, the emulator, which starts this same binary again
+//! as a child against a Runtime API of its own, so the child runs the Lambda loop too.
+
+use crate::config::Config;
+use crate::handler::Handler;
+use crate::{Diagnostic, runtime};
+use std::process::ExitCode;
+
+/// The generated `main`: runs as a Lambda runtime when `AWS_LAMBDA_RUNTIME_API` is set,
+/// and as its own emulator otherwise.
+pub fn run<S>(
+    init: impl FnOnce() -> Result<S, Diagnostic>,
+    shutdown: Option<fn()>,
+    handler: impl Handler<S>,
+) -> ExitCode {
+    let config = Config::from_env();
+    match config.runtime_api.clone() {
+        Some(runtime_api) => runtime::run(&config, &runtime_api, init, shutdown, handler),
+        None => run_locally(),
+    }
+}
+
+/// Serves the Invoke endpoint when asked to (`--serve`) or when a person is at the
+/// terminal; otherwise invokes the function with the events on standard input.
+#[cfg(feature = "emulator")]
+fn run_locally() -> ExitCode {
+    use std::io::IsTerminal;
+    let serve = std::env::args_os().skip(1).any(|arg| arg == "--serve");
+    if serve || std::io::stdin().is_terminal() {
+        crate::emulator::serve()
+    } else {
+        crate::emulator::run_stdin()
+    }
+}
+
+#[cfg(not(feature = "emulator"))]
+fn run_locally() -> ExitCode {
+    crate::log(format_args!(
+        "AWS_LAMBDA_RUNTIME_API is not set, and this binary was built without the `emulator` feature that runs it locally"
+    ));
+    ExitCode::FAILURE
+}

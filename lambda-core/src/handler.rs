@@ -1,0 +1,35 @@
+//! The one contract between the `main` that `#[lambda]` generates and the runtime.
+
+use crate::{Context, Diagnostic};
+
+/// One invocation, as the generated code provides it: decode `event`, call the user's
+/// function with the context and the state `init` made, and encode its answer into
+/// `response` (empty, its capacity reused from one invocation to the next), or return
+/// the report of what went wrong.
+///
+/// This is the only way the runtime calls user code, in every execution mode: the loop
+/// on Lambda, and locally the same loop in the child process the emulator starts (from
+/// the Invoke endpoint or from standard input). The generated code passes a closure;
+/// the blanket impl makes any closure of this shape a handler, so that the shape is
+/// written here and nowhere else, and the closure's parameter types are inferred from
+/// it.
+///
+/// The modes planned next plug in here, and each changes this contract in one place:
+/// - N pollers on Lambda Managed Instances share one handler across OS threads: the
+///   handler becomes `Fn + Sync` (the state is already passed as `&S` for that reason).
+/// - An async handler driven on a runtime: the call returns a future.
+/// - A handler that writes a stream: `response` becomes a writer the runtime sends in
+///   chunks as it fills.
+pub trait Handler<S>: FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome {}
+
+impl<S, F: FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome> Handler<S> for F {}
+
+/// What an invocation produced: a response (its JSON is in the buffer the runtime passed
+/// in), or the error report.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The JSON response body is in the response buffer.
+    Response,
+    /// The report for the `/error` post.
+    Error(Diagnostic),
+}
