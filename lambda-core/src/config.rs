@@ -12,6 +12,10 @@ pub(crate) struct Config {
     pub(crate) max_concurrency: Option<u32>,
     /// The function's own settings, shared with every [`Context`](crate::Context).
     pub(crate) function: Arc<FunctionInfo>,
+    /// `_LAMBDA_EMULATOR_PID`: this process was started by the built-in emulator, whose
+    /// PID this is.
+    #[cfg_attr(not(feature = "emulator"), allow(dead_code))]
+    pub(crate) emulator_pid: Option<u32>,
 }
 
 /// The function's settings from the reserved Lambda environment variables.
@@ -46,6 +50,7 @@ impl Config {
         Config {
             runtime_api: text("AWS_LAMBDA_RUNTIME_API"),
             max_concurrency: number("AWS_LAMBDA_MAX_CONCURRENCY"),
+            emulator_pid: number("_LAMBDA_EMULATOR_PID"),
             function: Arc::new(FunctionInfo {
                 name: text("AWS_LAMBDA_FUNCTION_NAME"),
                 memory_size_mb: number("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
@@ -133,8 +138,8 @@ fn without_credentials(value: &str) -> String {
         Some((scheme, rest)) => (&value[..scheme.len() + 3], rest),
         None => ("", value),
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
+    // The last `@` anywhere: a password may hold a `/`, and no valid value has an `@`.
+    match rest.rfind('@') {
         Some(at) => format!("{scheme}***{}", &rest[at..]),
         None => value.to_owned(),
     }
@@ -228,9 +233,10 @@ mod tests {
             "user:secret@127.0.0.1:1",
             "http://user:secret@127.0.0.1:1/.rt",
             "https://user:secret@127.0.0.1:1",
+            "http://user:sec/ret@127.0.0.1:1",
         ] {
             let error = runtime_api_base(value).unwrap_err().to_string();
-            assert!(!error.contains("secret"), "{error}");
+            assert!(!error.contains("sec"), "{error}");
             assert!(error.contains("***@127.0.0.1:1"), "{error}");
         }
     }

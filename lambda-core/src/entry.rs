@@ -16,6 +16,10 @@ pub fn run<S>(
     handler: impl Handler<S>,
 ) -> ExitCode {
     let config = Config::from_env();
+    #[cfg(feature = "emulator")]
+    if let Some(emulator_pid) = config.emulator_pid {
+        crate::emulator::end_with_emulator(emulator_pid);
+    }
     match config.runtime_api.clone() {
         Some(runtime_api) => runtime::run(&config, &runtime_api, init, shutdown, handler),
         None => run_locally(),

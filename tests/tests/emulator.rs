@@ -640,3 +640,54 @@ fn sigint_ends_the_function_process_with_the_emulator() {
 fn sigkill_ends_the_function_process_with_the_emulator() {
     the_function_process_ends_with_the_emulator("-KILL");
 }
+
+#[test]
+fn a_request_from_a_web_page_is_refused() {
+    let emulator = Emulator::start(FAULTS, &[]);
+    let reply = curl(
+        &emulator.url,
+        &[
+            "-XPOST",
+            "-d",
+            "{}",
+            "-H",
+            "Origin: http://attacker.example",
+        ],
+    );
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert_eq!(reply.json()["errorType"], "AccessDeniedException");
+    emulator.function.stop();
+}
+
+#[test]
+fn a_client_that_trickles_its_request_is_disconnected() {
+    let emulator = Emulator::start(FAULTS, &[]);
+    let mut slow = TcpStream::connect(emulator.address()).unwrap();
+    slow.set_read_timeout(Some(PATIENCE + PATIENCE)).unwrap();
+    slow.write_all(b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\n")
+        .unwrap();
+    // One byte every 2 s keeps every single read within the idle time; the whole request
+    // must still arrive within 30 s of its first byte.
+    let started = Instant::now();
+    let closed = loop {
+        std::thread::sleep(Duration::from_secs(2));
+        if slow.write_all(b"X").is_err() {
+            break true;
+        }
+        let mut byte = [0];
+        slow.set_nonblocking(true).unwrap();
+        let read = slow.read(&mut byte);
+        slow.set_nonblocking(false).unwrap();
+        if matches!(read, Ok(0)) {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            break false;
+        }
+    };
+    assert!(
+        closed,
+        "a trickling client held its connection for a minute"
+    );
+    emulator.function.stop();
+}

@@ -10,7 +10,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The largest request head accepted.
 const HEAD_LIMIT: usize = 64 * 1024;
@@ -26,6 +26,9 @@ pub(crate) struct Limits {
     pub(crate) connections: usize,
     /// How long a connection may stay silent while a request is awaited.
     pub(crate) idle: Duration,
+    /// How long one request may take to arrive once its first byte has, and an answer to
+    /// be taken: a client that trickles bytes or stops reading cannot hold a connection.
+    pub(crate) request: Duration,
 }
 
 pub(crate) struct Request {
@@ -145,7 +148,8 @@ impl Drop for Held {
 }
 
 /// Serves every connection on its own thread; `answer` may block (a long poll). A
-/// connection over the limit, or that no thread can be started for, gets `503`.
+/// connection over the limit gets `503`; one that no thread can be started for is
+/// closed (one line).
 pub(crate) fn serve(
     listener: TcpListener,
     limits: Limits,
@@ -222,10 +226,17 @@ fn serve_connection(
     answer: &(dyn Fn(Request) -> Response + Send + Sync),
 ) {
     let _ = stream.set_nodelay(true);
-    let _ = stream.set_read_timeout(Some(limits.idle));
+    let _ = stream.set_write_timeout(Some(limits.request));
     let mut writer = stream;
-    let mut reader = BufReader::new(stream);
+    let mut reader = BufReader::new(Timed {
+        stream,
+        idle: limits.idle,
+        request: limits.request,
+        deadline: None,
+    });
     loop {
+        // A new request: silence is measured by `idle` until its first byte.
+        reader.get_mut().deadline = None;
         let response = match read_request(&mut reader, &mut writer, limits, bodies) {
             Ok(request) if request.oversized.is_some() => answer(request).closing(),
             Ok(request) => answer(request),
@@ -245,6 +256,34 @@ fn serve_connection(
         if write_response(&mut writer, &response).is_err() || response.close {
             return;
         }
+    }
+}
+
+/// The connection as the request reader sees it: silent for at most `idle` before a
+/// request begins, then the whole request within `request` of its first byte. The read
+/// timeout is set before each read (the buffered reader reads in 8 KiB pieces).
+struct Timed<'a> {
+    stream: &'a TcpStream,
+    idle: Duration,
+    request: Duration,
+    deadline: Option<Instant>,
+}
+
+impl Read for Timed<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let wait = match self.deadline {
+            None => self.idle,
+            Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+        };
+        if wait.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(wait))?;
+        let read = (&mut &*self.stream).read(buf)?;
+        if read > 0 && self.deadline.is_none() {
+            self.deadline = Some(Instant::now() + self.request);
+        }
+        Ok(read)
     }
 }
 
@@ -269,7 +308,9 @@ pub(crate) fn read_request(
             "the request line is not METHOD PATH HTTP/1.1",
         ));
     };
-    if !version.starts_with("HTTP/1.") || method.is_empty() || !target.starts_with('/') {
+    let is_token = |text: &str| !text.is_empty() && text.bytes().all(is_token_byte);
+    if !matches!(version, "HTTP/1.1" | "HTTP/1.0") || !is_token(method) || !target.starts_with('/')
+    {
         return Err(ReadError::Malformed(
             "the request line is not METHOD PATH HTTP/1.1",
         ));
@@ -283,10 +324,22 @@ pub(crate) fn read_request(
         if line.is_empty() {
             break;
         }
+        if line.starts_with([' ', '\t']) {
+            return Err(ReadError::Malformed("a folded header line is not accepted"));
+        }
         let (name, value) = line
             .split_once(':')
             .ok_or(ReadError::Malformed("a header line has no colon"))?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        // No space before the colon, no folded continuation line (RFC 9112 §5).
+        if !is_token(name) {
+            return Err(ReadError::Malformed("a header name is not a token"));
+        }
+        if value.bytes().any(|b| b < b' ' && b != b'\t' || b == 0x7f) {
+            return Err(ReadError::Malformed(
+                "a header value holds a control character",
+            ));
+        }
+        headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
     }
     let framing = framing(&headers)?;
     let mut held = Held {
@@ -344,6 +397,11 @@ pub(crate) fn read_request(
 enum Framing {
     Length(usize),
     Chunked,
+}
+
+/// `tchar` of RFC 9110: what a method or a header name is made of.
+fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 
 /// The body's framing, refusing every ambiguous form: a request smuggled past a proxy
@@ -508,6 +566,7 @@ mod tests {
             bodies_held: 1000,
             connections: 4,
             idle: Duration::from_secs(1),
+            request: Duration::from_secs(1),
         }
     }
 
@@ -676,6 +735,34 @@ mod tests {
             malformed("GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"),
             "Content-Length is not a number of bytes"
         );
+        for (raw, reason) in [
+            (
+                "GET / HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n",
+                "a header name is not a token",
+            ),
+            (
+                "GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n",
+                "a folded header line is not accepted",
+            ),
+            (
+                "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n",
+                "a header value holds a control character",
+            ),
+            (
+                "GET / HTTP/1.1\r\nA: b\0c\r\n\r\n",
+                "a header value holds a control character",
+            ),
+            (
+                "GET / HTTP/1.9\r\n\r\n",
+                "the request line is not METHOD PATH HTTP/1.1",
+            ),
+            (
+                "G(T / HTTP/1.1\r\n\r\n",
+                "the request line is not METHOD PATH HTTP/1.1",
+            ),
+        ] {
+            assert_eq!(malformed(raw), reason, "{raw:?}");
+        }
         let huge = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(HEAD_LIMIT));
         assert_eq!(malformed(&huge), "the request head is over 64 KiB");
         assert!(matches!(read("", 10), Err(ReadError::Closed)));

@@ -21,6 +21,31 @@ pub(crate) use stdin::EventReader;
 pub(crate) use stdin::run as run_stdin;
 pub(crate) use supervisor::Supervisor;
 
+/// The variable that tells a function process the emulator started it, and its PID.
+pub(crate) const EMULATOR_PID: &str = "_LAMBDA_EMULATOR_PID";
+
+/// Asks the kernel to kill this function process when the emulator's spawner thread
+/// ends, which is when the emulator ends, however it ends; and exits at once if the
+/// emulator is already gone (it ended between starting this process and this call).
+/// Called first thing in a process the emulator started.
+#[allow(unsafe_code)]
+pub(crate) fn end_with_emulator(emulator_pid: u32) {
+    // SAFETY: two system calls with no pointers; `prctl`'s second argument is a signal
+    // number, as PR_SET_PDEATHSIG takes it.
+    let (set, parent) = unsafe {
+        (
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL),
+            libc::getppid(),
+        )
+    };
+    if set != 0 || u32::try_from(parent) != Ok(emulator_pid) {
+        log(format_args!(
+            "the emulator that started this process is gone; exiting"
+        ));
+        std::process::exit(1);
+    }
+}
+
 /// Where the Invoke endpoint listens unless `LAMBDA_EMULATOR_ADDRESS` says otherwise:
 /// the address the usual `docker run -p 9000:8080` of the RIE gives.
 const DEFAULT_ADDRESS: &str = "127.0.0.1:9000";
@@ -75,12 +100,14 @@ pub(crate) fn serve() -> ExitCode {
 /// What the Invoke endpoint accepts. Invokes run one at a time; the others wait their
 /// turn holding a connection and their body. 128 connections take 128 of the usual 1 024
 /// file descriptors; 4 full-size bodies waiting (24 MiB) bound the memory queued callers
-/// hold; a caller silent for 10 s between requests is disconnected.
+/// hold; a caller silent for 10 s between requests, or whose request takes over 30 s to
+/// arrive (or its answer to be read), is disconnected.
 const INVOKE_LIMITS: http::Limits = http::Limits {
     body: REQUEST_LIMIT,
     bodies_held: 4 * REQUEST_LIMIT,
     connections: 128,
     idle: std::time::Duration::from_secs(10),
+    request: std::time::Duration::from_secs(30),
 };
 
 /// One Invoke call. Calls wait their turn: the function serves one at a time.
@@ -107,6 +134,18 @@ fn invoke(supervisor: &Mutex<Supervisor>, request: Request) -> Response {
             "Request must be smaller than {REQUEST_LIMIT} bytes for the InvokeFunction operation"
         );
         return Response::json(413, error_json("RequestTooLargeException", &message));
+    }
+    // A web page can make a browser send this request (a form post, or a page whose host
+    // name was rebound to 127.0.0.1); the browser says so with `Origin`. Invoke takes no
+    // call from a page: it would run the function with the developer's credentials.
+    if request.header("origin").is_some() || request.header("sec-fetch-site").is_some() {
+        return Response::json(
+            403,
+            error_json(
+                "AccessDeniedException",
+                "the local Invoke endpoint does not take requests from web pages (Origin was sent)",
+            ),
+        );
     }
     let client_context = match request.header("x-amz-client-context").map(client_context) {
         None => None,
@@ -140,6 +179,7 @@ pub(crate) fn fuzz_read_request(
         bodies_held: limit,
         connections: 1,
         idle: std::time::Duration::from_secs(1),
+        request: std::time::Duration::from_secs(1),
     };
     let counter = http::Counter::default();
     match http::read_request(&mut input, &mut std::io::sink(), &limits, &counter) {
@@ -163,11 +203,30 @@ fn client_context(encoded: &str) -> Result<String, &'static str> {
     let json = ids::decode_base64(encoded)
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or(REFUSED)?;
-    let is_object = serde_json::from_str::<serde_json::Value>(&json).is_ok_and(|v| v.is_object());
+    let is_object =
+        serde_json::from_slice::<serde_json::Value>(json.as_bytes()).is_ok_and(|v| v.is_object());
     if !is_object || !is_header_safe(&json) {
         return Err(REFUSED);
     }
-    Ok(json)
+    Ok(ascii_json(&json))
+}
+
+/// The same JSON with every non-ASCII character written as `\uXXXX`: the function's
+/// runtime reads header values as visible ASCII (as Lambda sends them), and outside
+/// strings JSON holds no such character.
+fn ascii_json(json: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        }
+    }
+    out
 }
 
 /// Whether `value` can be written as a header value as it is: no control characters
@@ -199,6 +258,11 @@ mod tests {
     fn a_client_context_is_a_json_object_fit_for_a_header() {
         let good = r#"{"custom":{"app":"shop"}}"#;
         assert_eq!(client_context(&base64(good)).as_deref(), Ok(good));
+        let accents = r#"{"custom":{"name":"José 😀"}}"#;
+        let escaped = client_context(&base64(accents)).unwrap();
+        assert_eq!(escaped, r#"{"custom":{"name":"Jos\u00e9 \ud83d\ude00"}}"#);
+        let value: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(value["custom"]["name"], "José 😀");
         for bad in [
             "{\"a\":1}\r\n\r\n{\"own\":1}",
             "{\"a\":1}\rX-Forged: 1",

@@ -70,6 +70,7 @@ impl Sandbox {
             bodies_held: usize::MAX,
             connections: CONNECTIONS,
             idle,
+            request: Duration::from_secs(30),
         };
         thread::Builder::new().spawn(move || {
             http::serve(

@@ -6,16 +6,16 @@ use super::ids;
 use super::sandbox::{Answer, Event, Sandbox};
 use crate::log;
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The function's settings, from the variables AWS's Runtime Interface Emulator reads,
 /// with its defaults.
 pub(crate) struct Settings {
-    /// `AWS_LAMBDA_FUNCTION_TIMEOUT`, in whole seconds (default 300).
+    /// `AWS_LAMBDA_FUNCTION_TIMEOUT`, in whole seconds from 1 to 900 (default 300).
     pub(crate) timeout_secs: u64,
     /// `AWS_LAMBDA_FUNCTION_NAME` (default: the binary's name).
     pub(crate) function_name: String,
@@ -37,10 +37,11 @@ impl Settings {
         let timeout_secs = match var("AWS_LAMBDA_FUNCTION_TIMEOUT") {
             None => 300,
             Some(text) => match text.trim().parse() {
-                Ok(secs @ 1..) => secs,
+                // Lambda's own limit; larger values would also overflow the deadline.
+                Ok(secs @ 1..=900) => secs,
                 _ => {
                     log(format_args!(
-                        "AWS_LAMBDA_FUNCTION_TIMEOUT={text:?} is not a whole number of seconds; using 300"
+                        "AWS_LAMBDA_FUNCTION_TIMEOUT={text:?} is not a whole number of seconds from 1 to 900; using 300"
                     ));
                     300
                 }
@@ -282,59 +283,65 @@ impl Drop for Supervisor {
     }
 }
 
-/// Starts function processes from one thread that lives as long as the emulator, each
-/// asking the kernel to kill it when that thread ends: so a function process never
-/// outlives the emulator, however the emulator ends (SIGTERM, SIGHUP, SIGINT, SIGKILL, a
-/// panic or a normal exit). Not from the caller's thread: `PR_SET_PDEATHSIG` fires when
-/// the *thread* that started the child ends, and the Invoke endpoint answers each
-/// connection on a thread of its own.
+/// Starts function processes from one thread that lives as long as the emulator. Each
+/// function process asks the kernel, first thing, to kill it when that thread ends
+/// ([`end_with_emulator`](super::end_with_emulator)): so it never outlives the emulator,
+/// however the emulator ends (SIGTERM, SIGHUP, SIGINT, SIGKILL, a panic or a normal
+/// exit). Not from the caller's thread: `PR_SET_PDEATHSIG` fires when the *thread* that
+/// started the child ends, and the Invoke endpoint answers each connection on a thread
+/// of its own.
 struct Spawner {
-    requests: mpsc::Sender<mpsc::Sender<std::io::Result<Child>>>,
+    shared: Arc<(Mutex<Spawn>, Condvar)>,
+}
+
+/// The spawner thread's one request at a time (the supervisor's lock serialises them).
+#[derive(Default)]
+enum Spawn {
+    #[default]
+    Idle,
+    Asked,
+    Done(std::io::Result<Child>),
 }
 
 impl Spawner {
     fn start(program: PathBuf) -> std::io::Result<Spawner> {
-        let (requests, incoming) = mpsc::channel::<mpsc::Sender<_>>();
+        let shared = Arc::new((Mutex::new(Spawn::Idle), Condvar::new()));
+        let spawner = Arc::clone(&shared);
         thread::Builder::new()
             .name("lambda-emulator-spawner".to_owned())
             .spawn(move || {
-                for reply in incoming {
-                    let _ = reply.send(spawn_child(&program));
+                let (slot, changed) = &*spawner;
+                let mut spawn = lock(slot);
+                loop {
+                    if matches!(*spawn, Spawn::Asked) {
+                        *spawn = Spawn::Done(Command::new(&program).stdin(Stdio::null()).spawn());
+                        changed.notify_all();
+                    }
+                    spawn = changed.wait(spawn).unwrap_or_else(|p| p.into_inner());
                 }
             })?;
-        Ok(Spawner { requests })
+        Ok(Spawner { shared })
     }
 
     fn spawn(&self) -> std::io::Result<Child> {
-        let gone = || std::io::Error::other("the thread that starts function processes has ended");
-        let (reply, answer) = mpsc::channel();
-        self.requests.send(reply).map_err(|_| gone())?;
-        answer.recv().map_err(|_| gone())?
+        let (slot, changed) = &*self.shared;
+        let mut spawn = lock(slot);
+        *spawn = Spawn::Asked;
+        changed.notify_all();
+        loop {
+            if let Spawn::Done(child) = std::mem::take(&mut *spawn) {
+                return child;
+            }
+            *spawn = Spawn::Asked;
+            spawn = changed.wait(spawn).unwrap_or_else(|p| p.into_inner());
+        }
     }
 }
 
-/// The function process, set to be killed when the calling thread ends.
-#[allow(unsafe_code)]
-fn spawn_child(program: &Path) -> std::io::Result<Child> {
-    use std::os::unix::process::CommandExt;
-    let parent = std::process::id();
-    let mut command = Command::new(program);
-    command.stdin(Stdio::null());
-    // SAFETY: between fork and exec the closure only makes two system calls and builds
-    // an error from a number: no allocation, no lock.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            // The spawning thread may have ended before the request took effect.
-            if u32::try_from(libc::getppid()) != Ok(parent) {
-                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
-            }
-            Ok(())
-        });
-    }
-    command.spawn()
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Sets what every function process inherits: the sandbox's address and secret path in
@@ -362,6 +369,7 @@ unsafe fn set_function_environment(s: &Settings, sandbox: SocketAddr, secret: &s
     // SAFETY: no other thread runs, as this function's contract says.
     unsafe {
         std::env::set_var("AWS_LAMBDA_RUNTIME_API", format!("{sandbox}/{secret}"));
+        std::env::set_var(super::EMULATOR_PID, std::process::id().to_string());
         for (name, value) in defaults {
             if std::env::var_os(name).is_none() {
                 std::env::set_var(name, value);
