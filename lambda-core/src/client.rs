@@ -2,6 +2,7 @@
 //! connection.
 
 use crate::Diagnostic;
+use crate::config::RuntimeApi;
 use crate::context::header;
 use crate::error::RuntimeError as Error;
 use crate::invoke::PAYLOAD_LIMIT;
@@ -68,9 +69,8 @@ pub(crate) enum Posted {
 }
 
 impl Client {
-    /// A client for the APIs under `root` (`http://host:port[/prefix]`).
-    pub(crate) fn new(root: &str) -> Client {
-        let base = format!("{root}/2018-06-01");
+    /// A client for the Runtime and Extensions APIs at `api`.
+    pub(crate) fn new(api: &RuntimeApi) -> Client {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent(USER_AGENT)
@@ -87,9 +87,9 @@ impl Client {
             ureq::Agent::with_parts(config, TcpConnector::default(), ResolveOnce::default());
         Client {
             agent,
-            next_url: format!("{base}/runtime/invocation/next"),
-            extensions: format!("{root}/2020-01-01"),
-            base,
+            next_url: api.runtime_url("/runtime/invocation/next"),
+            extensions: api.extensions_url(""),
+            base: api.runtime_url(""),
         }
     }
 
@@ -443,7 +443,7 @@ mod tests {
 
     #[test]
     fn an_id_too_long_for_a_url_cannot_be_answered() {
-        let client = Client::new("http://127.0.0.1:9001/base");
+        let client = Client::new(&RuntimeApi::parse("http://127.0.0.1:9001/base").unwrap());
         assert!(client.can_answer("8476a536-e9f4-11e8-9739-2dfe598c3fcd"));
         let longest =
             URI_LIMIT - "http://127.0.0.1:9001/base/2018-06-01/runtime/invocation//response".len();

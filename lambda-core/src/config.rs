@@ -3,19 +3,49 @@
 use crate::error::RuntimeError as Error;
 use std::sync::Arc;
 
-/// What the runtime needs to know, read from the environment once.
+/// What the process needs to know, read from the environment once and checked once.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Config {
-    /// `AWS_LAMBDA_RUNTIME_API` as given; `None` means "not running on Lambda".
-    pub(crate) runtime_api: Option<String>,
-    /// `AWS_LAMBDA_MAX_CONCURRENCY` (Lambda Managed Instances), when it is a number.
-    pub(crate) max_concurrency: Option<u32>,
+    /// `AWS_LAMBDA_RUNTIME_API`, checked; `None` means "not running on Lambda".
+    pub(crate) runtime_api: Option<RuntimeApi>,
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` (Lambda Managed Instances): how many invocations
+    /// may run at once; 1 when unset or not a positive whole number.
+    pub(crate) concurrency: u32,
     /// The function's own settings, shared with every [`Context`](crate::Context).
     pub(crate) function: Arc<FunctionInfo>,
+    /// What only a local run reads.
+    #[cfg(feature = "emulator")]
+    pub(crate) local: LocalSettings,
     /// `_LAMBDA_EMULATOR_PID`: this process was started by the built-in emulator, whose
     /// PID this is.
     #[cfg_attr(not(feature = "emulator"), allow(dead_code))]
     pub(crate) emulator_pid: Option<u32>,
+    /// One line for each value that was set but unusable, and what was used instead.
+    pub(crate) warnings: Vec<String>,
+}
+
+/// The settings of a local run, from the variables AWS's Runtime Interface Emulator
+/// reads, with its defaults.
+#[cfg(feature = "emulator")]
+#[derive(Debug, Clone)]
+pub(crate) struct LocalSettings {
+    /// `LAMBDA_EMULATOR_ADDRESS`: where the Invoke endpoint listens.
+    pub(crate) address: String,
+    /// `AWS_LAMBDA_FUNCTION_TIMEOUT`, in whole seconds from 1 to 900 (default 300).
+    pub(crate) timeout_secs: u64,
+    /// `AWS_REGION` (default `us-east-1`).
+    pub(crate) region: String,
+}
+
+#[cfg(feature = "emulator")]
+impl Default for LocalSettings {
+    fn default() -> LocalSettings {
+        LocalSettings {
+            address: "127.0.0.1:9000".to_owned(),
+            timeout_secs: 300,
+            region: "us-east-1".to_owned(),
+        }
+    }
 }
 
 /// The function's settings from the reserved Lambda environment variables.
@@ -39,17 +69,57 @@ pub struct FunctionInfo {
 
 impl Config {
     /// Reads the process environment.
-    pub(crate) fn from_env() -> Config {
+    pub(crate) fn from_env() -> Result<Config, Error> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads the variables through `lookup`, so tests need not touch the environment.
-    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Config {
+    /// Reads the variables through `lookup`, so tests need not touch the environment. An
+    /// unusable `AWS_LAMBDA_RUNTIME_API` is an error: the process cannot do its job. Any
+    /// other unusable value is a warning and its default.
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
         let text = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         let number = |name: &str| text(name).and_then(|value| value.trim().parse().ok());
-        Config {
-            runtime_api: text("AWS_LAMBDA_RUNTIME_API"),
-            max_concurrency: number("AWS_LAMBDA_MAX_CONCURRENCY"),
+        let mut warnings = Vec::new();
+        let runtime_api = text("AWS_LAMBDA_RUNTIME_API")
+            .map(|value| RuntimeApi::parse(&value))
+            .transpose()?;
+        let concurrency = match lookup("AWS_LAMBDA_MAX_CONCURRENCY") {
+            None => 1,
+            Some(value) => match value.trim().parse::<u32>() {
+                Ok(slots @ 1..) => slots,
+                _ => {
+                    warnings.push(format!(
+                        "AWS_LAMBDA_MAX_CONCURRENCY={value:?} is not a positive whole number; counting it as 1"
+                    ));
+                    1
+                }
+            },
+        };
+        #[cfg(feature = "emulator")]
+        let local = {
+            let defaults = LocalSettings::default();
+            let timeout_secs = match text("AWS_LAMBDA_FUNCTION_TIMEOUT") {
+                None => defaults.timeout_secs,
+                Some(value) => match value.trim().parse() {
+                    // Lambda's own limit; larger values would also overflow a deadline.
+                    Ok(secs @ 1..=900) => secs,
+                    _ => {
+                        warnings.push(format!(
+                            "AWS_LAMBDA_FUNCTION_TIMEOUT={value:?} is not a whole number of seconds from 1 to 900; using 300"
+                        ));
+                        defaults.timeout_secs
+                    }
+                },
+            };
+            LocalSettings {
+                address: text("LAMBDA_EMULATOR_ADDRESS").unwrap_or(defaults.address),
+                timeout_secs,
+                region: text("AWS_REGION").unwrap_or(defaults.region),
+            }
+        };
+        Ok(Config {
+            runtime_api,
+            concurrency,
             emulator_pid: number("_LAMBDA_EMULATOR_PID"),
             function: Arc::new(FunctionInfo {
                 name: text("AWS_LAMBDA_FUNCTION_NAME"),
@@ -58,18 +128,53 @@ impl Config {
                 log_group_name: text("AWS_LAMBDA_LOG_GROUP_NAME"),
                 log_stream_name: text("AWS_LAMBDA_LOG_STREAM_NAME"),
             }),
-        }
+            #[cfg(feature = "emulator")]
+            local,
+            warnings,
+        })
     }
 }
 
-/// Builds the root URL of the Runtime and Extensions APIs (`http://host:port[/prefix]`,
-/// to which `/2018-06-01/...` and `/2020-01-01/...` are appended) from
-/// `AWS_LAMBDA_RUNTIME_API`.
-///
-/// AWS sets the variable to a bare `host:port`; `cargo lambda watch` hands out a URL with
-/// a scheme and a path prefix (`http://127.0.0.1:9000/.rt`). Both are accepted. Only
-/// plain HTTP is: the Runtime API is a loopback service and this crate carries no TLS.
-pub(crate) fn runtime_api_base(value: &str) -> Result<String, Error> {
+/// `AWS_LAMBDA_RUNTIME_API`, checked: a host, a TCP port and a base path, from which it
+/// builds every URL the runtime calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RuntimeApi {
+    /// `http://host:port[/prefix]`, to which `/2018-06-01/…` and `/2020-01-01/…` are
+    /// appended.
+    root: String,
+}
+
+impl RuntimeApi {
+    /// Checks a value of `AWS_LAMBDA_RUNTIME_API`.
+    ///
+    /// AWS sets the variable to a bare `host:port`; `cargo lambda watch` hands out a URL
+    /// with a scheme and a path prefix (`http://127.0.0.1:9000/.rt`). Both are accepted.
+    /// Only plain HTTP is: the Runtime API is a loopback service and this crate carries
+    /// no TLS.
+    pub(crate) fn parse(value: &str) -> Result<RuntimeApi, Error> {
+        runtime_api_base(value).map(|root| RuntimeApi { root })
+    }
+
+    /// `http://host:port[/prefix]`.
+    #[cfg_attr(not(any(test, feature = "fuzz")), allow(dead_code))]
+    pub(crate) fn root(&self) -> &str {
+        &self.root
+    }
+
+    /// A URL of the Runtime API: `path` under `/2018-06-01`.
+    pub(crate) fn runtime_url(&self, path: &str) -> String {
+        format!("{}/2018-06-01{path}", self.root)
+    }
+
+    /// A URL of the Extensions API: `path` under `/2020-01-01`.
+    pub(crate) fn extensions_url(&self, path: &str) -> String {
+        format!("{}/2020-01-01{path}", self.root)
+    }
+}
+
+/// The root URL (`http://host:port[/prefix]`) from a value of `AWS_LAMBDA_RUNTIME_API`;
+/// see [`RuntimeApi::parse`].
+fn runtime_api_base(value: &str) -> Result<String, Error> {
     let invalid = |reason| Error::InvalidRuntimeApi {
         value: without_credentials(value),
         reason,
@@ -243,9 +348,47 @@ mod tests {
 
     #[test]
     fn missing_optional_variables_are_none_not_a_panic() {
-        let config = Config::from_lookup(|_| None);
+        let config = Config::from_lookup(|_| None).unwrap();
         assert_eq!(config.runtime_api, None);
+        assert_eq!(config.concurrency, 1);
+        assert!(config.warnings.is_empty());
         assert_eq!(*config.function, FunctionInfo::default());
+    }
+
+    #[test]
+    fn a_concurrency_that_is_not_a_positive_number_is_one_line_and_counts_as_1() {
+        for value in ["0", "abc", "", " ", "-2", "1.5"] {
+            let config = Config::from_lookup(|name| {
+                (name == "AWS_LAMBDA_MAX_CONCURRENCY").then(|| value.to_owned())
+            })
+            .unwrap();
+            assert_eq!(config.concurrency, 1, "{value:?}");
+            assert_eq!(
+                config.warnings,
+                [format!(
+                    "AWS_LAMBDA_MAX_CONCURRENCY={value:?} is not a positive whole number; counting it as 1"
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn the_runtime_api_builds_its_urls() {
+        let api = RuntimeApi::parse("http://127.0.0.1:9000/.rt").unwrap();
+        assert_eq!(api.root(), "http://127.0.0.1:9000/.rt");
+        assert_eq!(
+            api.runtime_url("/runtime/invocation/next"),
+            "http://127.0.0.1:9000/.rt/2018-06-01/runtime/invocation/next"
+        );
+        assert_eq!(
+            api.extensions_url("/extension/register"),
+            "http://127.0.0.1:9000/.rt/2020-01-01/extension/register"
+        );
+        let error = Config::from_lookup(|name| {
+            (name == "AWS_LAMBDA_RUNTIME_API").then(|| "127.0.0.1:0".to_owned())
+        })
+        .unwrap_err();
+        assert!(matches!(error, Error::InvalidRuntimeApi { .. }));
     }
 
     #[test]
@@ -264,9 +407,13 @@ mod tests {
                 }
                 .to_owned(),
             )
-        });
-        assert_eq!(config.runtime_api.as_deref(), Some("127.0.0.1:9001"));
-        assert_eq!(config.max_concurrency, Some(4));
+        })
+        .unwrap();
+        assert_eq!(
+            config.runtime_api.as_ref().map(RuntimeApi::root),
+            Some("http://127.0.0.1:9001")
+        );
+        assert_eq!(config.concurrency, 4);
         assert_eq!(config.function.name.as_deref(), Some("orders"));
         assert_eq!(config.function.memory_size_mb, Some(128));
         assert_eq!(config.function.version.as_deref(), Some("$LATEST"));
@@ -284,7 +431,8 @@ mod tests {
     fn unparsable_memory_size_is_none() {
         let config = Config::from_lookup(|name| {
             (name == "AWS_LAMBDA_FUNCTION_MEMORY_SIZE").then(|| "lots".to_owned())
-        });
+        })
+        .unwrap();
         assert_eq!(config.function.memory_size_mb, None);
     }
 }

@@ -15,32 +15,41 @@ pub fn run<S>(
     shutdown: Option<fn()>,
     handler: impl Handler<S>,
 ) -> ExitCode {
-    let config = Config::from_env();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            crate::log(format_args!("{error}"));
+            return ExitCode::FAILURE;
+        }
+    };
     #[cfg(feature = "emulator")]
     if let Some(emulator_pid) = config.emulator_pid {
         crate::emulator::end_with_emulator(emulator_pid);
     }
-    match config.runtime_api.clone() {
-        Some(runtime_api) => runtime::run(&config, &runtime_api, init, shutdown, handler),
-        None => run_locally(),
+    for warning in &config.warnings {
+        crate::log(format_args!("{warning}"));
+    }
+    match &config.runtime_api {
+        Some(runtime_api) => runtime::run(&config, runtime_api, init, shutdown, handler),
+        None => run_locally(&config),
     }
 }
 
 /// Serves the Invoke endpoint when asked to (`--serve`) or when a person is at the
 /// terminal; otherwise invokes the function with the events on standard input.
 #[cfg(feature = "emulator")]
-fn run_locally() -> ExitCode {
+fn run_locally(config: &Config) -> ExitCode {
     use std::io::IsTerminal;
     let serve = std::env::args_os().skip(1).any(|arg| arg == "--serve");
     if serve || std::io::stdin().is_terminal() {
-        crate::emulator::serve()
+        crate::emulator::serve(config)
     } else {
-        crate::emulator::run_stdin()
+        crate::emulator::run_stdin(config)
     }
 }
 
 #[cfg(not(feature = "emulator"))]
-fn run_locally() -> ExitCode {
+fn run_locally(_: &Config) -> ExitCode {
     crate::log(format_args!(
         "AWS_LAMBDA_RUNTIME_API is not set, and this binary was built without the `emulator` feature that runs it locally"
     ));

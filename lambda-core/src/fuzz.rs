@@ -22,9 +22,11 @@ pub fn context_from_header_lines(input: &[u8]) -> Option<String> {
         .map(|parsed| parsed.context.request_id)
 }
 
-/// The base URL built from an `AWS_LAMBDA_RUNTIME_API` value.
+/// The root URL built from an `AWS_LAMBDA_RUNTIME_API` value.
 pub fn runtime_api_base(value: &str) -> Option<String> {
-    crate::config::runtime_api_base(value).ok()
+    crate::config::RuntimeApi::parse(value)
+        .ok()
+        .map(|api| api.root().to_owned())
 }
 
 /// Whether a request id may be put in a URL.

@@ -35,14 +35,18 @@ pub(crate) fn invoke<S>(
     match catch_panic(|| handler(event, context, state, response)) {
         Ok(Outcome::Response) if response.len() > PAYLOAD_LIMIT => Outcome::Error(Diagnostic::new(
             "Function.ResponseSizeTooLarge",
-            format!(
-                "Response payload size ({} bytes) exceeded maximum allowed payload size ({PAYLOAD_LIMIT} bytes).",
-                response.len()
-            ),
+            response_too_large_message(response.len()),
         )),
         Ok(outcome) => outcome,
         Err(report) => Outcome::Error(report),
     }
+}
+
+/// Lambda's words for a response of `size` bytes over the payload limit.
+pub(crate) fn response_too_large_message(size: usize) -> String {
+    format!(
+        "Response payload size ({size} bytes) exceeded maximum allowed payload size ({PAYLOAD_LIMIT} bytes)."
+    )
 }
 
 /// Runs the user's `init` once, with panics caught.

@@ -1,7 +1,7 @@
 //! The invocation loop against the Lambda Runtime API.
 
 use crate::client::{Client, Next, Posted};
-use crate::config::{self, Config};
+use crate::config::{Config, RuntimeApi};
 use crate::context::{self, Unanswerable};
 use crate::error::RuntimeError as Error;
 use crate::handler::{Handler, Outcome};
@@ -17,15 +17,11 @@ use std::time::Duration;
 /// unusable; it never returns success, as Lambda ends the process from outside.
 pub(crate) fn run<S>(
     config: &Config,
-    runtime_api: &str,
+    runtime_api: &RuntimeApi,
     init: impl FnOnce() -> Result<S, Diagnostic>,
     shutdown: Option<fn()>,
     mut handler: impl Handler<S>,
 ) -> ExitCode {
-    let root = match config::runtime_api_base(runtime_api) {
-        Ok(root) => root,
-        Err(error) => return fatal(&error),
-    };
     // Before any thread exists (init may start some), so that every thread inherits it.
     if shutdown.is_some() {
         if let Err(error) = crate::signal::block_sigterm() {
@@ -35,12 +31,12 @@ pub(crate) fn run<S>(
             return ExitCode::FAILURE;
         }
     }
-    if let Some(slots) = config.max_concurrency.filter(|&slots| slots > 1) {
+    if let slots @ 2.. = config.concurrency {
         log(format_args!(
             "AWS_LAMBDA_MAX_CONCURRENCY is {slots}, but this version runs invocations one at a time"
         ));
     }
-    let client = Client::new(&root);
+    let client = Client::new(runtime_api);
 
     // Init ends with the first `/next`, so a failing init can still be reported.
     let state = match invoke::init(init) {

@@ -572,6 +572,26 @@ fn more_than_one_concurrent_slot_is_logged_once() {
 }
 
 #[test]
+fn a_concurrency_that_is_not_a_positive_number_is_one_line_and_counts_as_1() {
+    for value in ["0", "abc", ""] {
+        let mock = MockRuntimeApi::start();
+        mock.push_event(Event::new("a", answer(json!(1))));
+        let (requests, output) =
+            mock.run_until_posts(FAULTS, &[("AWS_LAMBDA_MAX_CONCURRENCY", value)], 1);
+        assert_eq!(
+            posts(&requests)[0].path,
+            "/2018-06-01/runtime/invocation/a/response"
+        );
+        assert_eq!(
+            output.stderr_lines(),
+            [format!(
+                "lambda_core: AWS_LAMBDA_MAX_CONCURRENCY={value:?} is not a positive whole number; counting it as 1"
+            )]
+        );
+    }
+}
+
+#[test]
 fn a_post_whose_connection_drops_is_retried_with_the_same_body_and_the_duplicate_is_harmless() {
     let mock = MockRuntimeApi::start();
     mock.treat_posts(&[lambda_tests::PostReply::Drop]);

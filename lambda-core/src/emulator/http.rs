@@ -4,6 +4,7 @@
 //! conflicting length, a length beside chunked encoding), bounds its connections, their
 //! idle time and the request bodies it holds, and never spins on accept errors.
 
+use super::answers::error_json;
 use crate::log;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -544,18 +545,6 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// `{"errorType":…,"errorMessage":…}`, the body of every error the emulator answers
-/// itself, as Lambda shapes them.
-pub(crate) fn error_json(error_type: &str, message: &str) -> Vec<u8> {
-    let text = |value: &str| serde_json::to_string(value).unwrap_or_default();
-    format!(
-        r#"{{"errorType":{},"errorMessage":{}}}"#,
-        text(error_type),
-        text(message)
-    )
-    .into_bytes()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -775,15 +764,6 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "HTTP/1.1 202 Accepted\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
-        );
-    }
-
-    #[test]
-    fn error_bodies_are_escaped_json() {
-        let body = error_json("Sandbox.Timedout", "a \"quoted\"\nline");
-        assert_eq!(
-            String::from_utf8(body).unwrap(),
-            r#"{"errorType":"Sandbox.Timedout","errorMessage":"a \"quoted\"\nline"}"#
         );
     }
 }

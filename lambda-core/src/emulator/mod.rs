@@ -3,15 +3,21 @@
 //! input. Either way it starts the same binary again as a child process against a real
 //! Runtime API on loopback, so the function runs the loop it runs on Lambda.
 
+mod answers;
 mod http;
 mod ids;
+mod log_lines;
+mod process;
 mod sandbox;
+mod settings;
 mod stdin;
 mod supervisor;
 
+use crate::config::Config;
 use crate::invoke::REQUEST_LIMIT;
 use crate::log;
-use http::{Request, Response, error_json};
+use answers::error_json;
+use http::{Request, Response};
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -46,18 +52,14 @@ pub(crate) fn end_with_emulator(emulator_pid: u32) {
     }
 }
 
-/// Where the Invoke endpoint listens unless `LAMBDA_EMULATOR_ADDRESS` says otherwise:
-/// the address the usual `docker run -p 9000:8080` of the RIE gives.
-const DEFAULT_ADDRESS: &str = "127.0.0.1:9000";
 const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
 
 /// Serves `POST /2015-03-31/functions/function/invocations` until the process is
 /// stopped. The first line on standard error names the bound address.
 #[allow(unsafe_code)]
-pub(crate) fn serve() -> ExitCode {
-    let address =
-        std::env::var("LAMBDA_EMULATOR_ADDRESS").unwrap_or_else(|_| DEFAULT_ADDRESS.to_owned());
-    let listener = match TcpListener::bind(&address) {
+pub(crate) fn serve(config: &Config) -> ExitCode {
+    let address = &config.local.address;
+    let listener = match TcpListener::bind(address) {
         Ok(listener) => listener,
         Err(error) => {
             log(format_args!(
@@ -79,7 +81,7 @@ pub(crate) fn serve() -> ExitCode {
         ));
     }
     // SAFETY: called from the generated `main` before anything starts a thread.
-    let supervisor = match unsafe { Supervisor::start() } {
+    let supervisor = match unsafe { Supervisor::start(config) } {
         Ok(supervisor) => Arc::new(Mutex::new(supervisor)),
         Err(error) => {
             log(format_args!("cannot start the emulator: {error}"));

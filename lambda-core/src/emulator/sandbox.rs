@@ -1,7 +1,8 @@
 //! The Runtime API that the function process talks to: one event at a time handed out
 //! on `/next`, and the answer it posts kept for the supervisor.
 
-use super::http::{self, Request, Response, error_json};
+use super::answers::{self, error_json};
+use super::http::{self, Request, Response};
 use crate::invoke::PAYLOAD_LIMIT;
 use crate::{Shown, log};
 use std::net::TcpListener;
@@ -153,7 +154,7 @@ impl Sandbox {
             // A function's own extension (the shutdown hook): registered, never sent an
             // event, as on Lambda when it subscribes to none.
             ("POST", "/2020-01-01/extension/register") => {
-                return Response::json(200, r#"{"functionName":"function","functionVersion":"$LATEST","handler":"bootstrap"}"#)
+                return Response::json(200, answers::REGISTERED)
                     .header("lambda-extension-identifier", "emulated-extension");
             }
             ("GET", "/2020-01-01/extension/event/next") => return self.hold(),
@@ -170,9 +171,9 @@ impl Sandbox {
             {
                 Some((id, "response")) => self.respond(id, request),
                 Some((id, "error")) => self.error(id, request),
-                _ => not_found(),
+                _ => Response::json(404, answers::no_such_path()),
             },
-            _ => not_found(),
+            _ => Response::json(404, answers::no_such_path()),
         }
     }
 
@@ -187,7 +188,7 @@ impl Sandbox {
                 .wait_timeout(state, Duration::from_millis(250))
                 .map_or_else(|p| p.into_inner().0, |(s, _)| s);
         }
-        Response::json(403, invalid_state()).closing()
+        Response::json(403, answers::invalid_state()).closing()
     }
 
     /// Blocks until an event is queued, as Lambda does.
@@ -197,7 +198,7 @@ impl Sandbox {
         state.init_done.get_or_insert_with(Instant::now);
         loop {
             if state.generation != generation {
-                return Response::json(403, invalid_state()).closing();
+                return Response::json(403, answers::invalid_state()).closing();
             }
             if let Some(event) = state.queued.take() {
                 state.active = Some(event.request_id.clone());
@@ -217,7 +218,7 @@ impl Sandbox {
 
     fn respond(&self, id: &str, request: Request) -> Response {
         let answer = if let Some(size) = request.oversized {
-            Answer::Error(response_too_large(size))
+            Answer::Error(answers::response_too_large(size))
         } else {
             let content_type = request
                 .header("content-type")
@@ -231,30 +232,24 @@ impl Sandbox {
         let too_large = matches!(answer, Answer::Error(_));
         match self.accept(id, answer) {
             Err(refusal) => refusal,
-            Ok(()) if too_large => Response::json(
-                413,
-                format!(
-                    r#"{{"errorType":"RequestEntityTooLarge","errorMessage":"Exceeded maximum allowed payload size ({PAYLOAD_LIMIT} bytes)."}}"#
-                ),
-            ),
-            Ok(()) => accepted(),
+            Ok(()) if too_large => Response::json(413, answers::post_too_large()),
+            Ok(()) => Response::json(202, answers::ACCEPTED),
         }
     }
 
     fn error(&self, id: &str, request: Request) -> Response {
         let body = error_body(&request);
-        self.accept(id, Answer::Error(body))
-            .map_or_else(|refusal| refusal, |()| accepted())
+        self.accept(id, Answer::Error(body)).map_or_else(
+            |refusal| refusal,
+            |()| Response::json(202, answers::ACCEPTED),
+        )
     }
 
     /// Takes the answer for `id` if `id` is the event handed out and not yet answered.
     fn accept(&self, id: &str, answer: Answer) -> Result<(), Response> {
         let mut state = self.lock();
         if state.active.as_deref() != Some(id) {
-            return Err(Response::json(
-                400,
-                r#"{"errorType":"InvalidRequestID","errorMessage":"Invalid request ID"}"#,
-            ));
+            return Err(Response::json(400, answers::invalid_request_id()));
         }
         state.active = None;
         state.answer = Some(answer);
@@ -266,11 +261,11 @@ impl Sandbox {
     fn init_error(&self, request: Request) -> Response {
         let mut state = self.lock();
         if state.init_done.is_some() {
-            return Response::json(403, invalid_state());
+            return Response::json(403, answers::invalid_state());
         }
         state.init_error = Some(error_body(&request));
         self.shared.1.notify_all();
-        accepted()
+        Response::json(202, answers::ACCEPTED)
     }
 }
 
@@ -285,26 +280,4 @@ fn error_body(request: &Request) -> Vec<u8> {
         .header("lambda-runtime-function-error-type")
         .unwrap_or("Runtime.Unknown");
     error_json(error_type, "the function's error report could not be read")
-}
-
-pub(crate) fn response_too_large(size: usize) -> Vec<u8> {
-    format!(
-        r#"{{"errorType":"Function.ResponseSizeTooLarge","errorMessage":"Response payload size ({size} bytes) exceeded maximum allowed payload size ({PAYLOAD_LIMIT} bytes)."}}"#
-    )
-    .into_bytes()
-}
-
-fn accepted() -> Response {
-    Response::json(202, r#"{"status":"OK"}"#)
-}
-
-fn not_found() -> Response {
-    Response::json(
-        404,
-        r#"{"errorType":"NotFound","errorMessage":"no such Runtime API path"}"#,
-    )
-}
-
-fn invalid_state() -> &'static str {
-    r#"{"errorType":"InvalidStateTransition","errorMessage":"not allowed in the current state"}"#
 }

@@ -2,6 +2,7 @@
 //! the same function process and Runtime API as the Invoke endpoint uses.
 
 use super::Supervisor;
+use crate::config::Config;
 use crate::log;
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
@@ -10,9 +11,9 @@ use std::process::ExitCode;
 /// sequence, such as one pretty-printed document), invokes the function with each, and
 /// prints each response or error report as one line. Fails if any invocation failed.
 #[allow(unsafe_code)]
-pub(crate) fn run() -> ExitCode {
+pub(crate) fn run(config: &Config) -> ExitCode {
     // SAFETY: called from the generated `main` before anything starts a thread.
-    let mut supervisor = match unsafe { Supervisor::start() } {
+    let mut supervisor = match unsafe { Supervisor::start(config) } {
         Ok(supervisor) => supervisor,
         Err(error) => {
             log(format_args!("cannot start the emulator: {error}"));

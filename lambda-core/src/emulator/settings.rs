@@ -1,0 +1,80 @@
+//! The function's settings in a local run, and the environment every function process
+//! inherits from the emulator.
+
+use crate::config::Config;
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// The function's settings, from the configuration, with the defaults of AWS's Runtime
+/// Interface Emulator.
+pub(crate) struct Settings {
+    /// `AWS_LAMBDA_FUNCTION_TIMEOUT`, in whole seconds from 1 to 900 (default 300).
+    pub(crate) timeout_secs: u64,
+    /// `AWS_LAMBDA_FUNCTION_NAME` (default: the binary's name).
+    pub(crate) function_name: String,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (default 3008).
+    pub(crate) memory_mb: String,
+    /// `AWS_LAMBDA_FUNCTION_VERSION` (default `$LATEST`).
+    pub(crate) version: String,
+    /// `AWS_REGION` (default `us-east-1`).
+    pub(crate) region: String,
+}
+
+impl Settings {
+    pub(crate) fn new(config: &Config, program: &Path) -> Settings {
+        let function = &config.function;
+        let binary = program
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned());
+        Settings {
+            timeout_secs: config.local.timeout_secs,
+            function_name: function
+                .name
+                .clone()
+                .or(binary)
+                .unwrap_or_else(|| "function".to_owned()),
+            memory_mb: function
+                .memory_size_mb
+                .map_or_else(|| "3008".to_owned(), |mb| mb.to_string()),
+            version: function
+                .version
+                .clone()
+                .unwrap_or_else(|| "$LATEST".to_owned()),
+            region: config.local.region.clone(),
+        }
+    }
+}
+
+/// Sets what every function process inherits: the sandbox's address and secret path in
+/// `AWS_LAMBDA_RUNTIME_API`, and Lambda's standard variables unless the user set them.
+/// Setting them here rather than on each `Command` keeps std's per-command environment
+/// map (about 12 KiB of code) out of every function binary.
+///
+/// # Safety
+///
+/// No other thread may run: `std::env::set_var` is unsound while another thread may read
+/// the environment.
+#[allow(unsafe_code)]
+pub(crate) unsafe fn set_function_environment(s: &Settings, sandbox: SocketAddr, secret: &str) {
+    let log_group = format!("/aws/lambda/{}", s.function_name);
+    let defaults = [
+        ("AWS_LAMBDA_FUNCTION_NAME", s.function_name.as_str()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", &s.version),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", &s.memory_mb),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", &log_group),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "$LATEST"),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        ("AWS_REGION", &s.region),
+        ("AWS_DEFAULT_REGION", &s.region),
+    ];
+    // SAFETY: no other thread runs, as this function's contract says.
+    unsafe {
+        std::env::set_var("AWS_LAMBDA_RUNTIME_API", format!("{sandbox}/{secret}"));
+        std::env::set_var(super::EMULATOR_PID, std::process::id().to_string());
+        for (name, value) in defaults {
+            if std::env::var_os(name).is_none() {
+                std::env::set_var(name, value);
+            }
+        }
+    }
+}
