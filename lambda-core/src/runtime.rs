@@ -197,7 +197,7 @@ fn set_trace_env(trace_id: Option<&str>) {
     // parked, one in a socket read, one in `sigwait`, and the hook runs only on
     // SIGTERM, which Lambda sends when it sends no more events (this thread is then
     // parked in `/next`). A thread the user spawned that reads the environment while
-    // this runs is the one hazard; the README says to read `Context::xray_trace_id`
+    // this runs is the one hazard; docs/GUARANTEES.md says to read `Context::xray_trace_id`
     // from such threads instead.
     unsafe {
         match trace_id {

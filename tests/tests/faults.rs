@@ -1,4 +1,4 @@
-//! Faults of the Runtime API and the network on `/next`, each row of the README's fault
+//! Faults of the Runtime API and the network on `/next`, each row of docs/GUARANTEES.md's fault
 //! table that the other suites do not already cover.
 
 use lambda_tests::{Event, Function, MockRuntimeApi, RegisterReply, Reply, answer, posts};

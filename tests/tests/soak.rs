@@ -3,7 +3,7 @@
 //! function only where a fault ends it by contract; then the ledger is checked.
 //!
 //! `SOAK_INVOCATIONS` (default 2000), `SOAK_SEED` and `SOAK_FAULT_PERCENT` (default 10)
-//! change the run; the README records a 100 000-invocation run.
+//! change the run; docs/DEVELOPMENT.md records a 100 000-invocation run.
 
 use lambda_tests::{Event, Function, MockRuntimeApi, PostReply, Reply, Rng};
 use std::collections::HashMap;
