@@ -75,10 +75,8 @@ pub(crate) fn serve(config: &Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if !bound.ip().is_loopback() {
-        log(format_args!(
-            "warning: {bound} is not a loopback address: anyone who can reach it can invoke this function"
-        ));
+    if let Some(warning) = exposure_warning(bound) {
+        log(format_args!("{warning}"));
     }
     // SAFETY: called from the generated `main` before anything starts a thread.
     let supervisor = match unsafe { Supervisor::start(config) } {
@@ -170,6 +168,15 @@ fn invoke(supervisor: &Mutex<Supervisor>, request: Request) -> Response {
     response
 }
 
+/// The line that warns a user who bound the Invoke endpoint where others can reach it.
+fn exposure_warning(bound: std::net::SocketAddr) -> Option<String> {
+    (!bound.ip().is_loopback()).then(|| {
+        format!(
+            "warning: {bound} is not a loopback address: anyone who can reach it can invoke this function"
+        )
+    })
+}
+
 /// The fuzz hook's view of [`http::read_request`].
 #[cfg(feature = "fuzz")]
 pub(crate) fn fuzz_read_request(
@@ -254,6 +261,22 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn binding_beyond_loopback_is_warned_about() {
+        assert_eq!(exposure_warning(([127, 0, 0, 1], 9000).into()), None);
+        assert_eq!(
+            exposure_warning(([0, 0, 0, 0, 0, 0, 0, 1], 9000).into()),
+            None
+        );
+        assert_eq!(
+            exposure_warning(([0, 0, 0, 0], 9000).into()).as_deref(),
+            Some(
+                "warning: 0.0.0.0:9000 is not a loopback address: anyone who can reach it can invoke this function"
+            )
+        );
+        assert!(exposure_warning(([192, 168, 1, 2], 9000).into()).is_some());
     }
 
     #[test]
