@@ -33,8 +33,8 @@ const ERROR_CONTENT_TYPE: &str = "application/vnd.aws.lambda.error+json";
 #[derive(Clone)]
 pub(crate) struct Client {
     agent: ureq::Agent,
-    /// `http://host:port[/prefix]/2018-06-01`, the Runtime API.
-    base: String,
+    /// `http://host:port[/prefix]/2018-06-01`, under which the Runtime API's paths are.
+    runtime_base: String,
     /// `http://host:port[/prefix]/2020-01-01`, the Extensions API.
     extensions: String,
     next_url: String,
@@ -89,7 +89,7 @@ impl Client {
             agent,
             next_url: api.runtime_url("/runtime/invocation/next"),
             extensions: api.extensions_url(""),
-            base: api.runtime_url(""),
+            runtime_base: api.runtime_url(""),
         }
     }
 
@@ -151,7 +151,7 @@ impl Client {
     /// can still be too long for the HTTP client's URI limit.
     pub(crate) fn can_answer(&self, request_id: &str) -> bool {
         const LONGEST_SUFFIX: &str = "/runtime/invocation//response";
-        self.base.len() + LONGEST_SUFFIX.len() + request_id.len() <= URI_LIMIT
+        self.runtime_base.len() + LONGEST_SUFFIX.len() + request_id.len() <= URI_LIMIT
     }
 
     /// `POST /runtime/invocation/{id}/response`.
@@ -161,7 +161,10 @@ impl Client {
         invocation_id: Option<&str>,
         body: &[u8],
     ) -> Result<Posted, Error> {
-        let url = format!("{}/runtime/invocation/{request_id}/response", self.base);
+        let url = format!(
+            "{}/runtime/invocation/{request_id}/response",
+            self.runtime_base
+        );
         self.post(
             &url,
             "/runtime/invocation/response",
@@ -179,7 +182,10 @@ impl Client {
         invocation_id: Option<&str>,
         report: &Diagnostic,
     ) -> Result<Posted, Error> {
-        let url = format!("{}/runtime/invocation/{request_id}/error", self.base);
+        let url = format!(
+            "{}/runtime/invocation/{request_id}/error",
+            self.runtime_base
+        );
         let error_type = report.header_value();
         self.post(
             &url,
@@ -193,7 +199,7 @@ impl Client {
 
     /// `POST /runtime/init/error`: legal only before the first `/next`.
     pub(crate) fn report_init_error(&self, report: &Diagnostic) -> Result<Posted, Error> {
-        let url = format!("{}/runtime/init/error", self.base);
+        let url = format!("{}/runtime/init/error", self.runtime_base);
         let error_type = report.header_value();
         self.post(
             &url,

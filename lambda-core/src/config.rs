@@ -3,6 +3,24 @@
 use crate::error::RuntimeError as Error;
 use std::sync::Arc;
 
+/// The variable through which the built-in emulator tells a function process that it
+/// started it, and its PID.
+pub(crate) const EMULATOR_PID: &str = "_LAMBDA_EMULATOR_PID";
+
+/// The variables Lambda sets for every function that the emulator sets for its function
+/// process too, unless the user did.
+#[cfg(feature = "emulator")]
+pub(crate) const LAMBDA_DEFAULTS: [&str; 8] = [
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+];
+
 /// What the process needs to know, read from the environment once and checked once.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Config {
@@ -35,6 +53,8 @@ pub(crate) struct LocalSettings {
     pub(crate) timeout_secs: u64,
     /// `AWS_REGION` (default `us-east-1`).
     pub(crate) region: String,
+    /// Which of [`LAMBDA_DEFAULTS`] the user set: those are passed on as they are.
+    pub(crate) user_set: Vec<&'static str>,
 }
 
 #[cfg(feature = "emulator")]
@@ -44,6 +64,7 @@ impl Default for LocalSettings {
             address: "127.0.0.1:9000".to_owned(),
             timeout_secs: 300,
             region: "us-east-1".to_owned(),
+            user_set: Vec::new(),
         }
     }
 }
@@ -83,7 +104,11 @@ impl Config {
         let runtime_api = text("AWS_LAMBDA_RUNTIME_API")
             .map(|value| RuntimeApi::parse(&value))
             .transpose()?;
-        let concurrency = match lookup("AWS_LAMBDA_MAX_CONCURRENCY") {
+        // Each value is read, and warned about, only by the process that uses it: the
+        // concurrency on Lambda, the local settings by the emulator (not again by the
+        // function process it starts).
+        let on_lambda = runtime_api.is_some();
+        let concurrency = match lookup("AWS_LAMBDA_MAX_CONCURRENCY").filter(|_| on_lambda) {
             None => 1,
             Some(value) => match value.trim().parse::<u32>() {
                 Ok(slots @ 1..) => slots,
@@ -96,7 +121,9 @@ impl Config {
             },
         };
         #[cfg(feature = "emulator")]
-        let local = {
+        let local = if on_lambda {
+            LocalSettings::default()
+        } else {
             let defaults = LocalSettings::default();
             let timeout_secs = match text("AWS_LAMBDA_FUNCTION_TIMEOUT") {
                 None => defaults.timeout_secs,
@@ -115,12 +142,16 @@ impl Config {
                 address: text("LAMBDA_EMULATOR_ADDRESS").unwrap_or(defaults.address),
                 timeout_secs,
                 region: text("AWS_REGION").unwrap_or(defaults.region),
+                user_set: LAMBDA_DEFAULTS
+                    .into_iter()
+                    .filter(|name| lookup(name).is_some())
+                    .collect(),
             }
         };
         Ok(Config {
             runtime_api,
             concurrency,
-            emulator_pid: number("_LAMBDA_EMULATOR_PID"),
+            emulator_pid: number(EMULATOR_PID),
             function: Arc::new(FunctionInfo {
                 name: text("AWS_LAMBDA_FUNCTION_NAME"),
                 memory_size_mb: number("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
@@ -139,9 +170,12 @@ impl Config {
 /// builds every URL the runtime calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RuntimeApi {
-    /// `http://host:port[/prefix]`, to which `/2018-06-01/…` and `/2020-01-01/…` are
-    /// appended.
-    root: String,
+    /// A host name, an IPv4 address, or an IPv6 address in brackets.
+    host: String,
+    /// The TCP port (80 when the value names none).
+    port: u16,
+    /// The base path, empty or `/…` with no trailing `/` (cargo-lambda's `/.rt`).
+    path: String,
 }
 
 impl RuntimeApi {
@@ -152,40 +186,43 @@ impl RuntimeApi {
     /// Only plain HTTP is: the Runtime API is a loopback service and this crate carries
     /// no TLS.
     pub(crate) fn parse(value: &str) -> Result<RuntimeApi, Error> {
-        runtime_api_base(value).map(|root| RuntimeApi { root })
+        let invalid = |reason| Error::InvalidRuntimeApi {
+            value: without_credentials(value),
+            reason,
+        };
+        let (host, port, path) = parse_parts(value).map_err(invalid)?;
+        Ok(RuntimeApi {
+            host: host.to_owned(),
+            port,
+            path: path.to_owned(),
+        })
     }
 
-    /// `http://host:port[/prefix]`.
-    #[cfg_attr(not(any(test, feature = "fuzz")), allow(dead_code))]
-    pub(crate) fn root(&self) -> &str {
-        &self.root
+    /// `http://host:port[/prefix]`, to which `/2018-06-01/…` and `/2020-01-01/…` are
+    /// appended.
+    pub(crate) fn root(&self) -> String {
+        format!("http://{}:{}{}", self.host, self.port, self.path)
     }
 
     /// A URL of the Runtime API: `path` under `/2018-06-01`.
     pub(crate) fn runtime_url(&self, path: &str) -> String {
-        format!("{}/2018-06-01{path}", self.root)
+        format!("{}/2018-06-01{path}", self.root())
     }
 
     /// A URL of the Extensions API: `path` under `/2020-01-01`.
     pub(crate) fn extensions_url(&self, path: &str) -> String {
-        format!("{}/2020-01-01{path}", self.root)
+        format!("{}/2020-01-01{path}", self.root())
     }
 }
 
-/// The root URL (`http://host:port[/prefix]`) from a value of `AWS_LAMBDA_RUNTIME_API`;
-/// see [`RuntimeApi::parse`].
-fn runtime_api_base(value: &str) -> Result<String, Error> {
-    let invalid = |reason| Error::InvalidRuntimeApi {
-        value: without_credentials(value),
-        reason,
-    };
+/// The host, port and base path of a value of `AWS_LAMBDA_RUNTIME_API`, or what is
+/// wrong with it; see [`RuntimeApi::parse`].
+fn parse_parts(value: &str) -> Result<(&str, u16, &str), &'static str> {
     let trimmed = value.trim();
     let rest = match trimmed.split_once("://") {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
         Some(_) => {
-            return Err(invalid(
-                "only http:// is supported (the Runtime API is plain HTTP)",
-            ));
+            return Err("only http:// is supported (the Runtime API is plain HTTP)");
         }
         None => trimmed,
     };
@@ -195,44 +232,40 @@ fn runtime_api_base(value: &str) -> Result<String, Error> {
     };
     let path = path.trim_end_matches('/');
     if authority.is_empty() {
-        return Err(invalid("it names no host"));
+        return Err("it names no host");
     }
     if authority.contains('@') {
-        return Err(invalid(
-            "it carries credentials, which the Runtime API never takes",
-        ));
+        return Err("it carries credentials, which the Runtime API never takes");
     }
     if !authority.bytes().all(is_authority_byte) {
-        return Err(invalid(
-            "the host:port part has characters an address cannot have",
-        ));
+        return Err("the host:port part has characters an address cannot have");
     }
-    check_port(authority).map_err(invalid)?;
+    let (host, port) = split_port(authority)?;
     if !path.bytes().all(is_path_byte) {
-        return Err(invalid(
-            "the path part has characters a URL path cannot have",
-        ));
+        return Err("the path part has characters a URL path cannot have");
     }
-    Ok(format!("http://{authority}{path}"))
+    Ok((host, port, path))
 }
 
-/// The port after the host, if any, must be a TCP port (`1..=65535`): a resolver given
-/// anything else would quietly fall back to port 80.
-fn check_port(authority: &str) -> Result<(), &'static str> {
-    let after_host = match authority.strip_prefix('[') {
-        Some(bracketed) => match bracketed.split_once(']') {
-            Some((_, after)) => after,
+/// The host and the port after it, which must be a TCP port (`1..=65535`): a resolver
+/// given anything else would quietly fall back to port 80. No port means 80.
+fn split_port(authority: &str) -> Result<(&str, u16), &'static str> {
+    let host_end = match authority.strip_prefix('[') {
+        Some(bracketed) => match bracketed.find(']') {
+            Some(close) => close + 2,
             None => return Err("its IPv6 address has no closing ]"),
         },
-        None => authority.find(':').map_or("", |colon| &authority[colon..]),
+        None => authority.find(':').unwrap_or(authority.len()),
     };
-    let port = match after_host.strip_prefix(':') {
-        Some(port) => port,
-        None if after_host.is_empty() => return Ok(()),
+    let (host, after_host) = authority.split_at(host_end);
+    let digits = match after_host.strip_prefix(':') {
+        Some(digits) => digits,
+        None if after_host.is_empty() => return Ok((host, 80)),
         None => return Err("only a :port may follow the IPv6 address"),
     };
-    match port.parse::<u16>() {
-        Ok(1..) if port.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+    // `u16::from_str` takes a leading `+`; a port is digits only.
+    match digits.parse::<u16>() {
+        Ok(port @ 1..) if digits.bytes().all(|b| b.is_ascii_digit()) => Ok((host, port)),
         _ => Err("its port is not a number from 1 to 65535"),
     }
 }
@@ -264,23 +297,27 @@ fn is_path_byte(byte: u8) -> bool {
 mod tests {
     use super::*;
 
+    fn root(value: &str) -> Result<String, Error> {
+        RuntimeApi::parse(value).map(|api| api.root())
+    }
+
     #[test]
     fn bare_host_and_port_as_aws_sets_it() {
-        let base = runtime_api_base("127.0.0.1:9001").unwrap();
+        let base = root("127.0.0.1:9001").unwrap();
         assert_eq!(base, "http://127.0.0.1:9001");
     }
 
     #[test]
     fn url_with_base_path_as_cargo_lambda_sets_it() {
-        let base = runtime_api_base("http://127.0.0.1:9000/.rt").unwrap();
+        let base = root("http://127.0.0.1:9000/.rt").unwrap();
         assert_eq!(base, "http://127.0.0.1:9000/.rt");
-        let base = runtime_api_base("HTTP://localhost:9000/.rt/fn/").unwrap();
+        let base = root("HTTP://localhost:9000/.rt/fn/").unwrap();
         assert_eq!(base, "http://localhost:9000/.rt/fn");
     }
 
     #[test]
     fn ipv6_address() {
-        let base = runtime_api_base("[::1]:9001").unwrap();
+        let base = root("[::1]:9001").unwrap();
         assert_eq!(base, "http://[::1]:9001");
     }
 
@@ -296,7 +333,7 @@ mod tests {
             "h:1/?q",
             "h:1/#f",
         ] {
-            let error = runtime_api_base(value).unwrap_err();
+            let error = root(value).unwrap_err();
             assert!(
                 matches!(error, Error::InvalidRuntimeApi { .. }),
                 "{value:?}"
@@ -318,7 +355,7 @@ mod tests {
             "[::1",
             "http://localhost:65536/.rt",
         ] {
-            match runtime_api_base(value) {
+            match root(value) {
                 Err(Error::InvalidRuntimeApi { reason, .. }) => assert!(
                     reason.contains("port") || reason.contains("IPv6"),
                     "{value:?}: {reason}"
@@ -326,9 +363,9 @@ mod tests {
                 other => panic!("{value:?}: {other:?}"),
             }
         }
-        assert!(runtime_api_base("127.0.0.1:65535").is_ok());
-        assert!(runtime_api_base("localhost").is_ok());
-        assert!(runtime_api_base("[::1]").is_ok());
+        assert!(root("127.0.0.1:65535").is_ok());
+        assert!(root("localhost").is_ok());
+        assert!(root("[::1]").is_ok());
     }
 
     #[test]
@@ -340,7 +377,7 @@ mod tests {
             "https://user:secret@127.0.0.1:1",
             "http://user:sec/ret@127.0.0.1:1",
         ] {
-            let error = runtime_api_base(value).unwrap_err().to_string();
+            let error = root(value).unwrap_err().to_string();
             assert!(!error.contains("sec"), "{error}");
             assert!(error.contains("***@127.0.0.1:1"), "{error}");
         }
@@ -358,8 +395,10 @@ mod tests {
     #[test]
     fn a_concurrency_that_is_not_a_positive_number_is_one_line_and_counts_as_1() {
         for value in ["0", "abc", "", " ", "-2", "1.5"] {
-            let config = Config::from_lookup(|name| {
-                (name == "AWS_LAMBDA_MAX_CONCURRENCY").then(|| value.to_owned())
+            let config = Config::from_lookup(|name| match name {
+                "AWS_LAMBDA_MAX_CONCURRENCY" => Some(value.to_owned()),
+                "AWS_LAMBDA_RUNTIME_API" => Some("127.0.0.1:9001".to_owned()),
+                _ => None,
             })
             .unwrap();
             assert_eq!(config.concurrency, 1, "{value:?}");
@@ -373,7 +412,38 @@ mod tests {
     }
 
     #[test]
-    fn the_runtime_api_builds_its_urls() {
+    fn each_value_is_checked_only_by_the_process_that_uses_it() {
+        let lookup = |on_lambda: bool| {
+            move |name: &str| match name {
+                "AWS_LAMBDA_MAX_CONCURRENCY" => Some("0".to_owned()),
+                "AWS_LAMBDA_FUNCTION_TIMEOUT" => Some("forever".to_owned()),
+                "AWS_LAMBDA_RUNTIME_API" if on_lambda => Some("127.0.0.1:9001".to_owned()),
+                _ => None,
+            }
+        };
+        let on_lambda = Config::from_lookup(lookup(true)).unwrap();
+        assert_eq!(on_lambda.warnings.len(), 1, "{:?}", on_lambda.warnings);
+        assert!(on_lambda.warnings[0].starts_with("AWS_LAMBDA_MAX_CONCURRENCY="));
+        #[cfg(feature = "emulator")]
+        {
+            let local = Config::from_lookup(lookup(false)).unwrap();
+            assert_eq!(local.warnings.len(), 1, "{:?}", local.warnings);
+            assert!(local.warnings[0].starts_with("AWS_LAMBDA_FUNCTION_TIMEOUT="));
+        }
+    }
+
+    #[test]
+    fn the_runtime_api_keeps_its_parts_and_builds_its_urls() {
+        let api = RuntimeApi::parse("[::1]:9001").unwrap();
+        assert_eq!(
+            (api.host.as_str(), api.port, api.path.as_str()),
+            ("[::1]", 9001, "")
+        );
+        let api = RuntimeApi::parse("localhost/.rt/").unwrap();
+        assert_eq!(
+            (api.host.as_str(), api.port, api.path.as_str()),
+            ("localhost", 80, "/.rt")
+        );
         let api = RuntimeApi::parse("http://127.0.0.1:9000/.rt").unwrap();
         assert_eq!(api.root(), "http://127.0.0.1:9000/.rt");
         assert_eq!(
@@ -410,7 +480,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(
-            config.runtime_api.as_ref().map(RuntimeApi::root),
+            config.runtime_api.as_ref().map(RuntimeApi::root).as_deref(),
             Some("http://127.0.0.1:9001")
         );
         assert_eq!(config.concurrency, 4);

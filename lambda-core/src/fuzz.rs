@@ -26,7 +26,7 @@ pub fn context_from_header_lines(input: &[u8]) -> Option<String> {
 pub fn runtime_api_base(value: &str) -> Option<String> {
     crate::config::RuntimeApi::parse(value)
         .ok()
-        .map(|api| api.root().to_owned())
+        .map(|api| api.root())
 }
 
 /// Whether a request id may be put in a URL.

@@ -27,9 +27,6 @@ pub(crate) use stdin::EventReader;
 pub(crate) use stdin::run as run_stdin;
 pub(crate) use supervisor::Supervisor;
 
-/// The variable that tells a function process the emulator started it, and its PID.
-pub(crate) const EMULATOR_PID: &str = "_LAMBDA_EMULATOR_PID";
-
 /// Asks the kernel to kill this function process when the emulator's spawner thread
 /// ends, which is when the emulator ends, however it ends; and exits at once if the
 /// emulator is already gone (it ended between starting this process and this call).

@@ -1,7 +1,7 @@
 //! The function's settings in a local run, and the environment every function process
 //! inherits from the emulator.
 
-use crate::config::Config;
+use crate::config::{Config, EMULATOR_PID};
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -55,7 +55,12 @@ impl Settings {
 /// No other thread may run: `std::env::set_var` is unsound while another thread may read
 /// the environment.
 #[allow(unsafe_code)]
-pub(crate) unsafe fn set_function_environment(s: &Settings, sandbox: SocketAddr, secret: &str) {
+pub(crate) unsafe fn set_function_environment(
+    s: &Settings,
+    user_set: &[&str],
+    sandbox: SocketAddr,
+    secret: &str,
+) {
     let log_group = format!("/aws/lambda/{}", s.function_name);
     let defaults = [
         ("AWS_LAMBDA_FUNCTION_NAME", s.function_name.as_str()),
@@ -70,9 +75,9 @@ pub(crate) unsafe fn set_function_environment(s: &Settings, sandbox: SocketAddr,
     // SAFETY: no other thread runs, as this function's contract says.
     unsafe {
         std::env::set_var("AWS_LAMBDA_RUNTIME_API", format!("{sandbox}/{secret}"));
-        std::env::set_var(super::EMULATOR_PID, std::process::id().to_string());
+        std::env::set_var(EMULATOR_PID, std::process::id().to_string());
         for (name, value) in defaults {
-            if std::env::var_os(name).is_none() {
+            if !user_set.contains(&name) {
                 std::env::set_var(name, value);
             }
         }

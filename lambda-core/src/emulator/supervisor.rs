@@ -64,7 +64,14 @@ impl Supervisor {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let secret = ids::secret()?;
         // SAFETY: no other thread runs yet, as this function's contract says.
-        unsafe { set_function_environment(&settings, listener.local_addr()?, &secret) };
+        unsafe {
+            set_function_environment(
+                &settings,
+                &config.local.user_set,
+                listener.local_addr()?,
+                &secret,
+            )
+        };
         // A connection of the function's may stay silent while its handler runs, which
         // is never longer than the timeout.
         let idle = Duration::from_secs(settings.timeout_secs.saturating_add(10));
