@@ -691,3 +691,48 @@ fn a_client_that_trickles_its_request_is_disconnected() {
     );
     emulator.function.stop();
 }
+
+#[test]
+fn the_emulator_and_its_function_process_end_when_the_emulators_parent_dies() {
+    // A shell starts the emulator as its child (not `exec`), as a terminal or a tool
+    // would, and then dies.
+    let shell = Function::start_with_args(
+        "/bin/sh",
+        &["-c", "\"$0\" --serve & wait", FAULTS],
+        &[("LAMBDA_EMULATOR_ADDRESS", "127.0.0.1:0")],
+    );
+    let first = shell.wait_for_stderr_line(|_| true);
+    let url = first
+        .strip_prefix("lambda_core: listening on ")
+        .unwrap_or_else(|| panic!("first line: {first}"))
+        .to_owned();
+    let caller = {
+        let url = url.clone();
+        std::thread::spawn(move || curl(&url, &["-XPOST", "-d", r#"{"do":"sleep","ms":30000}"#]))
+    };
+    let deadline = Instant::now() + PATIENCE;
+    let (emulator, child) = loop {
+        let emulator = children(shell.pid()).first().copied();
+        if let Some(child) = emulator.and_then(|e| children(e).first().copied()) {
+            break (emulator.unwrap_or_default(), child);
+        }
+        assert!(Instant::now() < deadline, "no function process started");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &shell.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    while is_running(emulator) || is_running(child) {
+        assert!(
+            Instant::now() < deadline,
+            "outlived their parent: emulator {}, function process {}",
+            is_running(emulator),
+            is_running(child)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = shell.stop();
+    let _ = caller.join();
+}

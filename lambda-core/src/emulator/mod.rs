@@ -24,29 +24,52 @@ use std::sync::{Arc, Mutex};
 
 #[cfg(feature = "fuzz")]
 pub(crate) use stdin::EventReader;
-pub(crate) use stdin::run as run_stdin;
+/// Answers the events on standard input; see [`stdin::run`].
+pub(crate) fn run_stdin(config: &Config) -> ExitCode {
+    end_with_parent();
+    stdin::run(config)
+}
 pub(crate) use supervisor::Supervisor;
 
 /// Asks the kernel to kill this function process when the emulator's spawner thread
 /// ends, which is when the emulator ends, however it ends; and exits at once if the
 /// emulator is already gone (it ended between starting this process and this call).
 /// Called first thing in a process the emulator started.
-#[allow(unsafe_code)]
 pub(crate) fn end_with_emulator(emulator_pid: u32) {
-    // SAFETY: two system calls with no pointers; `prctl`'s second argument is a signal
-    // number, as PR_SET_PDEATHSIG takes it.
-    let (set, parent) = unsafe {
-        (
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL),
-            libc::getppid(),
-        )
-    };
-    if set != 0 || u32::try_from(parent) != Ok(emulator_pid) {
+    if !follow_parent(libc::SIGKILL, emulator_pid) {
         log(format_args!(
             "the emulator that started this process is gone; exiting"
         ));
         std::process::exit(1);
     }
+}
+
+/// Makes the emulator end (SIGTERM) when the process that started it ends: a test
+/// harness, a tool or a shell that dies takes its emulator with it, and the emulator
+/// takes its function process. Called first thing, on the main thread.
+fn end_with_parent() {
+    // SAFETY: a system call with no arguments.
+    #[allow(unsafe_code)]
+    let parent = unsafe { libc::getppid() };
+    let Ok(parent) = u32::try_from(parent) else {
+        return;
+    };
+    if !follow_parent(libc::SIGTERM, parent) {
+        log(format_args!(
+            "the process that started the emulator is gone; exiting"
+        ));
+        std::process::exit(1);
+    }
+}
+
+/// Asks the kernel to send `signal` to this process when the thread that started it
+/// ends; false when that has already happened (the parent is no longer `parent`).
+#[allow(unsafe_code)]
+fn follow_parent(signal: libc::c_int, parent: u32) -> bool {
+    // SAFETY: two system calls with no pointers; `prctl`'s second argument is a signal
+    // number, as PR_SET_PDEATHSIG takes it.
+    let (set, now) = unsafe { (libc::prctl(libc::PR_SET_PDEATHSIG, signal), libc::getppid()) };
+    set == 0 && u32::try_from(now) == Ok(parent)
 }
 
 const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
@@ -55,6 +78,7 @@ const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
 /// stopped. The first line on standard error names the bound address.
 #[allow(unsafe_code)]
 pub(crate) fn serve(config: &Config) -> ExitCode {
+    end_with_parent();
     let address = &config.local.address;
     let listener = match TcpListener::bind(address) {
         Ok(listener) => listener,
