@@ -719,6 +719,8 @@ fn the_emulator_and_its_function_process_end_when_the_emulators_parent_dies() {
         assert!(Instant::now() < deadline, "no function process started");
         std::thread::sleep(Duration::from_millis(10));
     };
+    // Whatever happens below, neither outlives the test: killed by PID on the way out.
+    let _reaper = KillOnDrop(vec![child, emulator]);
     let killed = std::process::Command::new("kill")
         .args(["-KILL", &shell.pid().to_string()])
         .status()
@@ -735,4 +737,118 @@ fn the_emulator_and_its_function_process_end_when_the_emulators_parent_dies() {
     }
     let _ = shell.stop();
     let _ = caller.join();
+}
+
+/// Kills these processes by PID when dropped, for processes a test cannot reach through
+/// a handle of its own (their parent was killed).
+struct KillOnDrop(Vec<u32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for pid in self.0.iter().filter(|&&pid| is_running(pid)) {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
+}
+
+#[test]
+fn a_poll_whose_client_left_takes_no_event() {
+    let emulator = Emulator::start(FAULTS, &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "30")]);
+    let warm = emulator.invoke(&command(json!({"do": "answer", "with": 0})));
+    assert_eq!(warm.body, "0");
+    let child = children(emulator.function.pid())[0];
+    let runtime_api = runtime_api_of(child);
+    // Keep the function busy in its handler, so that no poll of its own is waiting.
+    let url = emulator.url.clone();
+    let busy = std::thread::spawn(move || {
+        curl(
+            &url,
+            &["-XPOST", "-d", &command(json!({"do": "sleep", "ms": 2000}))],
+        )
+    });
+    let deadline = Instant::now() + PATIENCE;
+    // The handler's thread is the process's main thread; 230 is clock_nanosleep.
+    while !std::fs::read_to_string(format!("/proc/{child}/syscall"))
+        .is_ok_and(|call| call.starts_with("230 ") || call.starts_with("35 "))
+    {
+        assert!(Instant::now() < deadline, "the handler never slept");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // A client (a retrying runtime, or another process with the secret) polls, then leaves.
+    let (address, secret) = runtime_api.split_once('/').expect("a secret path");
+    let mut poll = TcpStream::connect(address).unwrap();
+    poll.write_all(
+        format!("GET /{secret}/2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(poll);
+    let busy = busy.join().expect("the busy caller");
+    assert_eq!(busy.status, 200, "{}", busy.body);
+    // Every later event reaches the function, none is written to the poll that left.
+    for n in 1..=3 {
+        let reply = emulator.invoke(&command(json!({"do": "answer", "with": n})));
+        assert_eq!((reply.status, reply.body), (200, n.to_string()));
+    }
+    emulator.function.stop();
+}
+
+#[test]
+fn connection_close_is_honoured() {
+    let emulator = Emulator::start(FAULTS, &[]);
+    let body = command(json!({"do": "answer", "with": 1}));
+    let request = format!(
+        "POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = exchange(emulator.address(), request.as_bytes());
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+    assert!(answer.contains("\r\nconnection: close\r\n"), "{answer}");
+    emulator.function.stop();
+}
+
+#[test]
+fn a_caller_that_leaves_before_its_turn_is_not_invoked_for() {
+    let emulator = Emulator::start(FAULTS, &[]);
+    let url = emulator.url.clone();
+    let busy = std::thread::spawn(move || {
+        curl(
+            &url,
+            &["-XPOST", "-d", &command(json!({"do": "sleep", "ms": 4000}))],
+        )
+    });
+    emulator
+        .function
+        .wait_for_stderr_line(|line| line.starts_with("START RequestId: "));
+    // A second caller queues behind it, then gives up.
+    let body = command(json!({"do": "exit", "code": 3}));
+    let mut leaving = TcpStream::connect(emulator.address()).unwrap();
+    leaving
+        .write_all(
+            format!(
+                "POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    drop(leaving);
+    assert_eq!(busy.join().expect("the busy caller").status, 200);
+    emulator.function.wait_for_stderr_line(|line| {
+        line == "lambda_core: a caller left before its turn; its event was not invoked"
+    });
+    // The function did not run its event (it would have exited): the next invoke is
+    // served by the same process, without a second init.
+    let next = emulator.invoke(&command(json!({"do": "answer", "with": 2})));
+    assert_eq!(next.body, "2");
+    let output = emulator.function.stop();
+    let inits = output
+        .stderr_lines()
+        .iter()
+        .filter(|line| line.contains("Init Duration"))
+        .count();
+    assert_eq!(inits, 1, "{}", output.stderr);
 }

@@ -43,6 +43,9 @@ pub(crate) struct Request {
     /// the limit plus one where a chunked body does not say. The connection is closed
     /// after the answer.
     pub(crate) oversized: Option<usize>,
+    /// Whether the client keeps the connection open after the answer: HTTP/1.1 unless
+    /// it sends `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
+    pub(crate) keep_alive: bool,
     /// The body's share of [`Limits::bodies_held`], given back when the request is
     /// dropped (after its answer).
     _held: Held,
@@ -89,6 +92,32 @@ impl Response {
         Response {
             close: true,
             ..self
+        }
+    }
+}
+
+/// What a server does with each request: the answer, which may wait (a long poll, a
+/// turn), asking the [`Peer`] whether its client is still there.
+pub(crate) type Answer = dyn Fn(Request, &Peer) -> Response + Send + Sync;
+
+/// The client of the request being answered, to ask whether it is still there: an answer
+/// that waits (a long poll, a turn) must not hand an event to a client that has left.
+pub(crate) struct Peer<'a>(&'a TcpStream);
+
+impl Peer<'_> {
+    /// Whether the client has closed its side of the connection (or it broke). Bytes it
+    /// sent ahead (a pipelined request) mean it is still there.
+    pub(crate) fn is_gone(&self) -> bool {
+        let mut byte = [0];
+        if self.0.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let peeked = self.0.peek(&mut byte);
+        let _ = self.0.set_nonblocking(false);
+        match peeked {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(error) => error.kind() != io::ErrorKind::WouldBlock,
         }
     }
 }
@@ -152,11 +181,7 @@ impl Drop for Held {
 /// Serves every connection on its own thread; `answer` may block (a long poll). A
 /// connection over the limit gets `503`; one that no thread can be started for is
 /// closed (one line).
-pub(crate) fn serve(
-    listener: TcpListener,
-    limits: Limits,
-    answer: Arc<dyn Fn(Request) -> Response + Send + Sync>,
-) {
+pub(crate) fn serve(listener: TcpListener, limits: Limits, answer: Arc<Answer>) {
     let limits = Arc::new(limits);
     let (connections, bodies) = (Counter::default(), Counter::default());
     let mut pause = AcceptPause::default();
@@ -221,12 +246,7 @@ fn refuse(mut stream: &TcpStream, message: &str) {
     let _ = write_response(&mut stream, &Response::json(503, body).closing());
 }
 
-fn serve_connection(
-    stream: &TcpStream,
-    limits: &Limits,
-    bodies: &Counter,
-    answer: &(dyn Fn(Request) -> Response + Send + Sync),
-) {
+fn serve_connection(stream: &TcpStream, limits: &Limits, bodies: &Counter, answer: &Answer) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(limits.request));
     let mut writer = stream;
@@ -240,8 +260,10 @@ fn serve_connection(
         // A new request: silence is measured by `idle` until its first byte.
         reader.get_mut().deadline = None;
         let response = match read_request(&mut reader, &mut writer, limits, bodies) {
-            Ok(request) if request.oversized.is_some() => answer(request).closing(),
-            Ok(request) => answer(request),
+            Ok(request) if request.oversized.is_some() || !request.keep_alive => {
+                answer(request, &Peer(stream)).closing()
+            }
+            Ok(request) => answer(request, &Peer(stream)),
             Err(ReadError::Closed) => return,
             Err(ReadError::Malformed(reason)) => {
                 Response::json(400, error_json("BadRequest", reason)).closing()
@@ -255,8 +277,35 @@ fn serve_connection(
             )
             .closing(),
         };
-        if write_response(&mut writer, &response).is_err() || response.close {
+        if write_response(&mut writer, &response).is_err() {
             return;
+        }
+        if response.close {
+            close_gently(stream);
+            return;
+        }
+    }
+}
+
+/// Ends a connection whose last request may not have been read in full (over the
+/// limit, malformed, refused): stops writing, then reads off what the client still
+/// sends, for 2 s and 8 MiB at most. Closing with unread bytes resets the connection,
+/// and the reset can reach a client that sends its whole body before reading (curl
+/// without `Expect`) before it has read the answer.
+fn close_gently(mut stream: &TcpStream) {
+    const MOST_BYTES: usize = 8 * 1024 * 1024;
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut chunk = [0; 8192];
+    let mut drained = 0;
+    while drained < MOST_BYTES {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
+            return;
+        }
+        match stream.read(&mut chunk) {
+            Ok(read @ 1..) => drained += read,
+            _ => return,
         }
     }
 }
@@ -317,6 +366,7 @@ pub(crate) fn read_request(
             "the request line is not METHOD PATH HTTP/1.1",
         ));
     }
+    let http_1_0 = version == "HTTP/1.0";
     // The query string is not part of the resource (`?Qualifier=$LATEST`).
     let path = target.split_once('?').map_or(target, |(path, _)| path);
     let (method, path) = (method.to_owned(), path.to_owned());
@@ -385,12 +435,22 @@ pub(crate) fn read_request(
             }
         }
     }
+    let connection = headers
+        .iter()
+        .find(|(name, _)| name == "connection")
+        .map(|(_, value)| value.to_ascii_lowercase());
+    let keep_alive = match (http_1_0, connection.as_deref()) {
+        (_, Some("close")) => false,
+        (true, Some("keep-alive")) => true,
+        (http_1_0, _) => !http_1_0,
+    };
     Ok(Request {
         method,
         path,
         headers,
         body,
         oversized,
+        keep_alive,
         _held: held,
     })
 }
@@ -591,6 +651,15 @@ mod tests {
         );
         assert_eq!(request.header("x-y"), Some("z"));
         assert_eq!(request.body, b"{}");
+    }
+
+    #[test]
+    fn connection_close_and_http_1_0_end_the_connection_after_the_answer() {
+        let keeps = |raw: &str| read(raw, 10).ok().unwrap().keep_alive;
+        assert!(keeps("GET / HTTP/1.1\r\n\r\n"));
+        assert!(!keeps("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+        assert!(!keeps("GET / HTTP/1.0\r\n\r\n"));
+        assert!(keeps("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
     }
 
     #[test]

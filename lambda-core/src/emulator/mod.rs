@@ -113,7 +113,7 @@ pub(crate) fn serve(config: &Config) -> ExitCode {
     http::serve(
         listener,
         INVOKE_LIMITS,
-        Arc::new(move |request| invoke(&supervisor, request)),
+        Arc::new(move |request, peer: &http::Peer| invoke(&supervisor, request, peer)),
     );
     ExitCode::SUCCESS
 }
@@ -132,7 +132,7 @@ const INVOKE_LIMITS: http::Limits = http::Limits {
 };
 
 /// One Invoke call. Calls wait their turn: the function serves one at a time.
-fn invoke(supervisor: &Mutex<Supervisor>, request: Request) -> Response {
+fn invoke(supervisor: &Mutex<Supervisor>, request: Request, peer: &http::Peer) -> Response {
     let is_invoke = request
         .path
         .strip_prefix(INVOKE_PREFIX)
@@ -175,10 +175,18 @@ fn invoke(supervisor: &Mutex<Supervisor>, request: Request) -> Response {
             return Response::json(400, error_json("InvalidRequestContentException", reason));
         }
     };
-    let reply = supervisor
+    let mut supervisor = supervisor
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .invoke(request.body, client_context);
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // A caller that gave up while waiting its turn is not invoked for.
+    if peer.is_gone() {
+        log(format_args!(
+            "a caller left before its turn; its event was not invoked"
+        ));
+        return Response::json(400, error_json("ClientGone", "the caller left")).closing();
+    }
+    let reply = supervisor.invoke(request.body, client_context);
+    drop(supervisor);
     let mut response = Response::new(200, reply.body)
         .header("content-type", reply.content_type)
         .header("x-amzn-requestid", reply.request_id)

@@ -77,7 +77,7 @@ impl Sandbox {
             http::serve(
                 listener,
                 limits,
-                Arc::new(move |request| server.answer(request)),
+                Arc::new(move |request, peer: &http::Peer| server.answer(request, peer)),
             )
         })?;
         Ok(sandbox)
@@ -129,7 +129,7 @@ impl Sandbox {
         state.answer.take().map(Ok)
     }
 
-    fn answer(&self, mut request: Request) -> Response {
+    fn answer(&self, mut request: Request, peer: &http::Peer) -> Response {
         let Some(path) = request
             .path
             .strip_prefix(&*self.prefix)
@@ -163,7 +163,7 @@ impl Sandbox {
         let full_path = request.path.clone();
         let path = full_path.strip_prefix("/2018-06-01").unwrap_or("");
         match (request.method.as_str(), path) {
-            ("GET", "/runtime/invocation/next") => self.next(),
+            ("GET", "/runtime/invocation/next") => self.next(peer),
             ("POST", "/runtime/init/error") => self.init_error(request),
             ("POST", path) => match path
                 .strip_prefix("/runtime/invocation/")
@@ -191,14 +191,19 @@ impl Sandbox {
         Response::json(403, answers::invalid_state()).closing()
     }
 
-    /// Blocks until an event is queued, as Lambda does.
-    fn next(&self) -> Response {
+    /// Blocks until an event is queued, as Lambda does. A poll whose client has gone is
+    /// dropped without taking an event, which would otherwise be written to nobody and
+    /// its caller answered only by the timeout.
+    fn next(&self, peer: &http::Peer) -> Response {
         let mut state = self.lock();
         let generation = state.generation;
         state.init_done.get_or_insert_with(Instant::now);
         loop {
             if state.generation != generation {
                 return Response::json(403, answers::invalid_state()).closing();
+            }
+            if peer.is_gone() {
+                return Response::json(400, answers::invalid_state()).closing();
             }
             if let Some(event) = state.queued.take() {
                 state.active = Some(event.request_id.clone());
