@@ -24,6 +24,15 @@ use std::sync::{Arc, Mutex};
 
 #[cfg(feature = "fuzz")]
 pub(crate) use stdin::EventReader;
+/// Locks `mutex`, taking it over from a thread that panicked while holding it: every
+/// value the emulator guards stays consistent between statements, and a panic on one
+/// connection must not stop the others.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Answers the events on standard input; see [`stdin::run`].
 pub(crate) fn run_stdin(config: &Config) -> ExitCode {
     end_with_parent();
@@ -175,9 +184,7 @@ fn invoke(supervisor: &Mutex<Supervisor>, request: Request, peer: &http::Peer) -
             return Response::json(400, error_json("InvalidRequestContentException", reason));
         }
     };
-    let mut supervisor = supervisor
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut supervisor = lock(supervisor);
     // A caller that gave up while waiting its turn is not invoked for.
     if peer.is_gone() {
         log(format_args!(

@@ -1,6 +1,7 @@
 //! The function process: started from a thread that lives as long as the emulator, so
 //! that it dies with the emulator.
 
+use super::lock;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
@@ -68,10 +69,4 @@ impl Spawner {
             spawn = changed.wait(spawn).unwrap_or_else(|p| p.into_inner());
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -84,10 +84,7 @@ impl Sandbox {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.shared
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        super::lock(&self.shared.0)
     }
 
     /// Forgets everything of the previous function process.
