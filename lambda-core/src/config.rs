@@ -21,6 +21,35 @@ pub(crate) const LAMBDA_DEFAULTS: [&str; 8] = [
     "AWS_DEFAULT_REGION",
 ];
 
+/// The variable that Lambda Managed Instances set to how many invocations a process
+/// serves at once.
+pub(crate) const CONCURRENCY: &str = "AWS_LAMBDA_MAX_CONCURRENCY";
+
+/// The most pollers a process starts: the service's own maximum for
+/// `PerExecutionEnvironmentMaxConcurrency`, so that no real setting is cut. Each costs
+/// a thread (its stack is virtual memory until used) and a connection.
+pub(crate) const MOST_POLLERS: u32 = 1600;
+
+/// `AWS_LAMBDA_MAX_CONCURRENCY`, checked: 1 to [`MOST_POLLERS`]; anything else is a
+/// warning and 1, or the cap.
+pub(crate) fn parse_concurrency(value: &str, warnings: &mut Vec<String>) -> u32 {
+    match value.trim().parse::<u64>() {
+        Ok(0) | Err(_) => {
+            warnings.push(format!(
+                "{CONCURRENCY}={value:?} is not a positive whole number; counting it as 1"
+            ));
+            1
+        }
+        Ok(slots) if slots <= u64::from(MOST_POLLERS) => slots as u32,
+        Ok(slots) => {
+            warnings.push(format!(
+                "{CONCURRENCY}={slots} is more than the {MOST_POLLERS} invocations one process serves at once here; serving {MOST_POLLERS}"
+            ));
+            MOST_POLLERS
+        }
+    }
+}
+
 /// What the process needs to know, read from the environment once and checked once.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Config {
@@ -108,17 +137,9 @@ impl Config {
         // concurrency on Lambda, the local settings by the emulator (not again by the
         // function process it starts).
         let on_lambda = runtime_api.is_some();
-        let concurrency = match lookup("AWS_LAMBDA_MAX_CONCURRENCY").filter(|_| on_lambda) {
+        let concurrency = match lookup(CONCURRENCY).filter(|_| on_lambda) {
             None => 1,
-            Some(value) => match value.trim().parse::<u32>() {
-                Ok(slots @ 1..) => slots,
-                _ => {
-                    warnings.push(format!(
-                        "AWS_LAMBDA_MAX_CONCURRENCY={value:?} is not a positive whole number; counting it as 1"
-                    ));
-                    1
-                }
-            },
+            Some(value) => parse_concurrency(&value, &mut warnings),
         };
         #[cfg(feature = "emulator")]
         let local = if on_lambda {
@@ -409,6 +430,20 @@ mod tests {
                 )]
             );
         }
+    }
+
+    #[test]
+    fn a_concurrency_over_the_cap_is_one_line_and_the_cap() {
+        let mut warnings = Vec::new();
+        assert_eq!(parse_concurrency("1600", &mut warnings), 1600);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(parse_concurrency(" 99999999999 ", &mut warnings), 1600);
+        assert_eq!(
+            warnings,
+            [
+                "AWS_LAMBDA_MAX_CONCURRENCY=99999999999 is more than the 1600 invocations one process serves at once here; serving 1600"
+            ]
+        );
     }
 
     #[test]

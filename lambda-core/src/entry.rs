@@ -5,15 +5,19 @@
 
 use crate::config::Config;
 use crate::handler::Handler;
+use crate::pollers::Pollers;
 use crate::{Diagnostic, runtime};
 use std::process::ExitCode;
 
 /// The generated `main`: runs as a Lambda runtime when `AWS_LAMBDA_RUNTIME_API` is set,
 /// and as its own emulator otherwise.
-pub fn run<S>(
+/// `pollers` is what the generated code found out about the state's type (see
+/// [`crate::pollers`]).
+pub fn run<S, H: Handler<S>>(
     init: impl FnOnce() -> Result<S, Diagnostic>,
     shutdown: Option<fn()>,
-    handler: impl Handler<S>,
+    pollers: impl Pollers<S, H>,
+    handler: H,
 ) -> ExitCode {
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -30,7 +34,7 @@ pub fn run<S>(
         crate::log(format_args!("{warning}"));
     }
     match &config.runtime_api {
-        Some(runtime_api) => runtime::run(&config, runtime_api, init, shutdown, handler),
+        Some(runtime_api) => runtime::run(&config, runtime_api, init, shutdown, pollers, handler),
         None => run_locally(&config),
     }
 }

@@ -14,15 +14,17 @@ use crate::{Context, Diagnostic};
 /// written here and nowhere else, and the closure's parameter types are inferred from
 /// it.
 ///
+/// It is `Fn + Sync` because on Lambda Managed Instances N pollers on N threads share
+/// one handler (and the state, by `&S`); the closure the generated code passes captures
+/// nothing, so it is both.
+///
 /// The modes planned next plug in here, and each changes this contract in one place:
-/// - N pollers on Lambda Managed Instances share one handler across OS threads: the
-///   handler becomes `Fn + Sync` (the state is already passed as `&S` for that reason).
 /// - An async handler driven on a runtime: the call returns a future.
 /// - A handler that writes a stream: `response` becomes a writer the runtime sends in
 ///   chunks as it fills.
-pub trait Handler<S>: FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome {}
+pub trait Handler<S>: Fn(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome + Sync {}
 
-impl<S, F: FnMut(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome> Handler<S> for F {}
+impl<S, F: Fn(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome + Sync> Handler<S> for F {}
 
 /// What an invocation produced: a response (its JSON is in the buffer the runtime passed
 /// in), or the error report.

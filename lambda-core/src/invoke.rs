@@ -25,7 +25,7 @@ pub(crate) const PAYLOAD_LIMIT: usize = 6 * 1024 * 1024 + 100;
 /// or the response's `Serialize`, become a `Runtime.Panic` report, and a response over
 /// the payload limit becomes `Function.ResponseSizeTooLarge` without being sent.
 pub(crate) fn invoke<S>(
-    handler: &mut impl Handler<S>,
+    handler: &impl Handler<S>,
     event: &[u8],
     context: &Context,
     state: &S,
@@ -115,7 +115,7 @@ mod tests {
     fn run(size: Option<usize>) -> (Outcome, Vec<u8>) {
         let mut response = Vec::new();
         let outcome = invoke(
-            &mut |_: &[u8], _: &Context, _: &(), out: &mut Vec<u8>| match size {
+            &|_: &[u8], _: &Context, _: &(), out: &mut Vec<u8>| match size {
                 Some(size) => {
                     out.resize(size, b' ');
                     Outcome::Response

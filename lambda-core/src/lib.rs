@@ -49,6 +49,7 @@ mod error;
 mod handler;
 mod init;
 mod invoke;
+mod pollers;
 mod report;
 mod runtime;
 mod shutdown;

@@ -6,6 +6,7 @@ pub use crate::codec::{decode, encode};
 pub use crate::entry::run;
 pub use crate::handler::{Handler, Outcome};
 pub use crate::init::{InitResult, InitResultKind, InitValue, InitValueKind, no_init};
+pub use crate::pollers::{StateProbe, ViaLocalState, ViaSharedState};
 pub use crate::report::{
     AsDynError, AsDynErrorSendSync, AsStr, DiagnoseKind, DisplayKind, DynErrorKind,
     DynErrorSendSyncKind, ErrorKind, ErrorRef, Reportable, TextKind, ViaDiagnose, ViaDisplay,

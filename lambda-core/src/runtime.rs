@@ -6,21 +6,26 @@ use crate::context::{self, Unanswerable};
 use crate::error::RuntimeError as Error;
 use crate::handler::{Handler, Outcome};
 use crate::invoke;
+use crate::pollers::Pollers;
 use crate::{Context, Diagnostic, log};
+use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
+use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-/// Runs `init` once, then serves events until the Runtime API says to stop.
+/// Runs `init` once, then serves events until the Runtime API says to stop, with the
+/// pollers that `pollers` allows (see [`crate::pollers`]).
 ///
 /// Returns failure when init fails (after reporting it) or when the Runtime API becomes
 /// unusable; it never returns success, as Lambda ends the process from outside.
-pub(crate) fn run<S>(
+pub(crate) fn run<S, H: Handler<S>>(
     config: &Config,
     runtime_api: &RuntimeApi,
     init: impl FnOnce() -> Result<S, Diagnostic>,
     shutdown: Option<fn()>,
-    mut handler: impl Handler<S>,
+    pollers: impl Pollers<S, H>,
+    handler: H,
 ) -> ExitCode {
     // Before any thread exists (init may start some), so that every thread inherits it.
     if shutdown.is_some() {
@@ -30,11 +35,6 @@ pub(crate) fn run<S>(
             ));
             return ExitCode::FAILURE;
         }
-    }
-    if let slots @ 2.. = config.concurrency {
-        log(format_args!(
-            "AWS_LAMBDA_MAX_CONCURRENCY is {slots}, but this version runs invocations one at a time"
-        ));
     }
     let client = Client::new(runtime_api);
 
@@ -60,20 +60,126 @@ pub(crate) fn run<S>(
         }
     }
 
-    match serve(&client, config, &state, &mut handler) {
-        Ok(never) => match never {},
-        Err(error) => fatal(&error),
+    pollers.serve(Serving {
+        config,
+        runtime_api,
+        client,
+        state: &state,
+        handler: &handler,
+    })
+}
+
+/// Everything a poller needs, once init has succeeded: what [`Pollers`] serves with.
+pub struct Serving<'a, S, H> {
+    config: &'a Config,
+    runtime_api: &'a RuntimeApi,
+    client: Client,
+    state: &'a S,
+    handler: &'a H,
+}
+
+impl<S, H: Handler<S>> Serving<'_, S, H> {
+    /// How many pollers `AWS_LAMBDA_MAX_CONCURRENCY` asks for.
+    pub(crate) fn concurrency(&self) -> u32 {
+        self.config.concurrency
     }
+
+    /// One poller, on the calling thread: standard Lambda, and Managed Instances with a
+    /// state that cannot be shared.
+    pub(crate) fn on_this_thread(self) -> ExitCode {
+        let Serving {
+            config,
+            client,
+            state,
+            handler,
+            ..
+        } = self;
+        match serve(&client, config, state, handler, TraceEnv::Set) {
+            Ok(never) => match never {},
+            Err(error) => fatal(&error),
+        }
+    }
+
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` pollers, each on a thread and a connection of its
+    /// own, sharing the handler and the state. The first poller whose Runtime API fails
+    /// ends the process: the others may be parked in `/next` for as long as Lambda
+    /// likes, and the invocations they are serving are abandoned, as the contract allows
+    /// (Lambda answers them).
+    pub(crate) fn on_threads(self) -> ExitCode
+    where
+        S: Sync,
+    {
+        let Serving {
+            config,
+            runtime_api,
+            client,
+            state,
+            handler,
+        } = self;
+        let (failed, failures) = mpsc::channel::<String>();
+        thread::scope(|scope| {
+            let mut first_client = Some(client);
+            for number in 1..=config.concurrency {
+                let client = first_client
+                    .take()
+                    .unwrap_or_else(|| Client::new(runtime_api));
+                let report = failed.clone();
+                let poller = move || {
+                    // A panic here is a bug in the runtime (the handler's are caught);
+                    // it must not take a poller away without a word.
+                    let served = panic::catch_unwind(AssertUnwindSafe(|| {
+                        serve(&client, config, state, handler, TraceEnv::Leave)
+                    }));
+                    let _ = report.send(match served {
+                        Ok(Ok(never)) => match never {},
+                        Ok(Err(error)) => error.to_string(),
+                        Err(_) => format!("poller {number} panicked"),
+                    });
+                };
+                let spawned = thread::Builder::new()
+                    .name(format!("lambda-poller-{number}"))
+                    .spawn_scoped(scope, poller);
+                if let Err(error) = spawned {
+                    let _ = failed.send(format!(
+                        "cannot start poller {number} of {}: {error}",
+                        config.concurrency
+                    ));
+                    break;
+                }
+            }
+            // Every poller holds a sender until it fails, so this waits for the first
+            // failure; it finds the channel closed only if every poller has ended.
+            drop(failed);
+            let failure = failures
+                .recv()
+                .unwrap_or_else(|_| "every poller stopped".to_owned());
+            log(format_args!("{failure}"));
+            // Not a return: the scope would wait for pollers parked in `/next`.
+            std::process::exit(1)
+        })
+    }
+}
+
+/// Whether a poller exposes each invocation's trace id in `_X_AMZN_TRACE_ID`, as the
+/// official runtimes do when they serve one invocation at a time. With several pollers
+/// the variable would be shared by invocations in flight at once, and setting it while
+/// other threads run is unsound; the trace id is then in `Context` only.
+#[derive(Clone, Copy)]
+enum TraceEnv {
+    Set,
+    Leave,
 }
 
 /// Names a loop that only ends with an error.
 enum Never {}
 
+/// One poller: `/next`, decode, call, encode, post, until the Runtime API fails.
 fn serve<S>(
     client: &Client,
     config: &Config,
     state: &S,
-    handler: &mut impl Handler<S>,
+    handler: &impl Handler<S>,
+    trace_env: TraceEnv,
 ) -> Result<Never, Error> {
     // After this many unreadable answers in a row the Runtime API is not one this
     // runtime can talk to: exit, so that Lambda starts a fresh environment.
@@ -131,7 +237,9 @@ fn serve<S>(
         let context = parsed.context;
 
         // 3. Expose the trace id to code that reads it from the environment.
-        set_trace_env(context.xray_trace_id.as_deref());
+        if let TraceEnv::Set = trace_env {
+            set_trace_env(context.xray_trace_id.as_deref());
+        }
 
         // 4. Decode, call, encode: the same path a local run takes.
         let outcome = match unreadable {
@@ -165,6 +273,11 @@ fn answer(
     match posted {
         Posted::Accepted => {}
         Posted::AcceptedOnRetry => log(format_args!("{id}: the answer was delivered on a retry")),
+        // A stale `Lambda-Runtime-Invocation-Id`: the invocation timed out, or another
+        // answer was taken; not a reason to stop.
+        Posted::Rejected(410) => log(format_args!(
+            "{id}: the Runtime API answered 410 Gone: the invocation is no longer current (it timed out, or was answered already)"
+        )),
         // Lambda has already told the caller the response was too large.
         Posted::Rejected(413) => log(format_args!(
             "{id}: the Runtime API refused the answer as too large (413)"
@@ -192,7 +305,8 @@ fn fatal(error: &Error) -> ExitCode {
 #[allow(unsafe_code)]
 fn set_trace_env(trace_id: Option<&str>) {
     const NAME: &str = "_X_AMZN_TRACE_ID";
-    // SAFETY: this runs on the one thread that serves invocations, between them, and no
+    // SAFETY: this runs only with one poller (`TraceEnv::Set`), on the one thread that
+    // serves invocations, between them, and no
     // thread of the runtime reads the environment: the shutdown hook's helpers are
     // parked, one in a socket read, one in `sigwait`, and the hook runs only on
     // SIGTERM, which Lambda sends when it sends no more events (this thread is then

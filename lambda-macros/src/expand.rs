@@ -56,6 +56,8 @@ struct Locals {
     result: Ident,
     value: Ident,
     error: Ident,
+    init: Ident,
+    pollers: Ident,
 }
 
 impl Locals {
@@ -77,6 +79,8 @@ impl Locals {
             result: local("result"),
             value: local("value"),
             error: local("error"),
+            init: local("init"),
+            pollers: local("pollers"),
         }
     }
 }
@@ -90,9 +94,11 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
         context,
         state,
         response,
+        init,
+        pollers,
         ..
     } = &locals;
-    let init = expand_init(args.init.as_ref(), &krate, &locals);
+    let init_fn = expand_init(args.init.as_ref(), &krate, &locals);
     // Spanned at the user's path, so that a function of the wrong type is named there.
     let shutdown = match &args.shutdown {
         Some(path) => quote_spanned!(path.span()=> ::core::option::Option::Some(#path as fn())),
@@ -101,9 +107,18 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
     let call = expand_call(handler, &krate, &locals);
     quote! {
         fn main() -> #private::ExitCode {
+            let #init = #init_fn;
+            // Whether the state can be shared by several pollers, asked here, where its
+            // type is known (see `__private::StateProbe`).
+            let #pollers = {
+                #[allow(unused_imports)]
+                use #private::{ViaSharedState as _, ViaLocalState as _};
+                (&&#private::StateProbe::of(&#init)).lambda_pollers()
+            };
             #private::run(
                 #init,
                 #shutdown,
+                #pollers,
                 // The parameter types come from `__private::Handler`, the one place
                 // that writes the contract down.
                 |#event, #context, #state, #response| {
@@ -124,6 +139,7 @@ fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenSt
         value,
         error,
         response,
+        ..
     } = locals;
     let private = krate.private(Span::call_site());
     let ident = &handler.ident;

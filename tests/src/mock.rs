@@ -243,6 +243,18 @@ impl MockRuntimeApi {
         self.shared.lock().polls
     }
 
+    /// Waits until `count` polls of `/next` have arrived (pollers parked, waiting for an
+    /// event), and returns all requests; panics after [`PATIENCE`].
+    pub fn wait_for_polls(&self, count: usize) -> Vec<Recorded> {
+        self.wait_until(|requests| {
+            requests
+                .iter()
+                .filter(|r| r.method == "GET" && r.path.ends_with("/runtime/invocation/next"))
+                .count()
+                >= count
+        })
+    }
+
     /// Every request so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.lock().requests.clone()

@@ -461,16 +461,16 @@ fn events_whose_request_id_is_unsafe_are_skipped_with_one_line_each() {
 }
 
 #[test]
-fn status_413_and_400_on_a_post_are_logged_and_the_loop_goes_on() {
+fn status_413_400_and_410_on_a_post_are_logged_and_the_loop_goes_on() {
     let mock = MockRuntimeApi::start();
-    mock.answer_posts_with(&[413, 400, 403]);
-    for id in ["a", "b", "c", "d"] {
+    mock.answer_posts_with(&[413, 400, 403, 410]);
+    for id in ["a", "b", "c", "d", "e"] {
         mock.push_event(Event::new(id, answer(json!(id))));
     }
-    let (requests, output) = mock.run_until_posts(FAULTS, &[], 4);
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 5);
     assert_eq!(
-        posts(&requests)[3].path,
-        "/2018-06-01/runtime/invocation/d/response"
+        posts(&requests)[4].path,
+        "/2018-06-01/runtime/invocation/e/response"
     );
     assert_eq!(
         output.stderr_lines(),
@@ -478,6 +478,7 @@ fn status_413_and_400_on_a_post_are_logged_and_the_loop_goes_on() {
             "lambda_core: a: the Runtime API refused the answer as too large (413)",
             "lambda_core: b: the Runtime API refused the answer with status 400",
             "lambda_core: c: the Runtime API refused the answer with status 403",
+            "lambda_core: d: the Runtime API answered 410 Gone: the invocation is no longer current (it timed out, or was answered already)",
         ]
     );
 }
@@ -547,26 +548,6 @@ fn a_runtime_api_value_that_is_not_an_http_address_is_one_line_and_status_1() {
         output.stderr_lines(),
         [
             r#"lambda_core: AWS_LAMBDA_RUNTIME_API="https://127.0.0.1:9001" is not usable: only http:// is supported (the Runtime API is plain HTTP)"#
-        ]
-    );
-}
-
-#[test]
-fn more_than_one_concurrent_slot_is_logged_once() {
-    let mock = MockRuntimeApi::start();
-    mock.push_event(Event::new("a", answer(json!(1))));
-    mock.push_event(Event::new("b", answer(json!(2))));
-    let function = Function::against(
-        FAULTS,
-        &mock.address(),
-        &[("AWS_LAMBDA_MAX_CONCURRENCY", "8")],
-    );
-    mock.wait_for_posts(2);
-    let output = function.stop();
-    assert_eq!(
-        output.stderr_lines(),
-        [
-            "lambda_core: AWS_LAMBDA_MAX_CONCURRENCY is 8, but this version runs invocations one at a time"
         ]
     );
 }
