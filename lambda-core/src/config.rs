@@ -84,6 +84,9 @@ pub(crate) struct LocalSettings {
     pub(crate) region: String,
     /// Which of [`LAMBDA_DEFAULTS`] the user set: those are passed on as they are.
     pub(crate) user_set: Vec<&'static str>,
+    /// `AWS_LAMBDA_MAX_CONCURRENCY`, whose presence switches the emulator to Lambda
+    /// Managed Instances mode, as it switches AWS's Runtime Interface Emulator.
+    pub(crate) concurrency: Option<u32>,
 }
 
 #[cfg(feature = "emulator")]
@@ -94,6 +97,7 @@ impl Default for LocalSettings {
             timeout_secs: 300,
             region: "us-east-1".to_owned(),
             user_set: Vec::new(),
+            concurrency: None,
         }
     }
 }
@@ -167,6 +171,8 @@ impl Config {
                     .into_iter()
                     .filter(|name| lookup(name).is_some())
                     .collect(),
+                concurrency: lookup(CONCURRENCY)
+                    .map(|value| parse_concurrency(&value, &mut warnings)),
             }
         };
         Ok(Config {

@@ -111,7 +111,10 @@ fn log(message: std::fmt::Arguments<'_>) {
         .to_string()
         .replace('\r', "\\r")
         .replace('\n', "\\n");
-    let _ = writeln!(std::io::stderr().lock(), "lambda_core: {line}");
+    // One write: standard error is unbuffered, and `writeln!` would write the prefix, the
+    // text and the newline apart, so another process on the same pipe (the emulator and
+    // its function share one) could split the line.
+    let _ = std::io::stderr().write_all(format!("lambda_core: {line}\n").as_bytes());
 }
 
 /// Text from the network as a log line shows it: its first 64 characters, then `…`,

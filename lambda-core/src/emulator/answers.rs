@@ -42,6 +42,13 @@ pub(crate) fn invalid_request_id() -> Vec<u8> {
     error_json("InvalidRequestID", "Invalid request ID")
 }
 
+pub(crate) fn stale_invocation() -> Vec<u8> {
+    error_json(
+        "InvocationGone",
+        "the invocation is no longer current: it timed out, or the Lambda-Runtime-Invocation-Id is not its own",
+    )
+}
+
 pub(crate) fn no_such_path() -> Vec<u8> {
     error_json("NotFound", "no such Runtime API path")
 }

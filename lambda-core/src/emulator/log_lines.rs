@@ -7,7 +7,8 @@ use std::time::Duration;
 /// emulator, as `eprintln!` would by panicking.
 pub(crate) fn lambda_line(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    // One write, so that the function process's lines on the same pipe cannot split it.
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
 /// The process's peak resident memory (`VmHWM`), in whole megabytes rounded up.

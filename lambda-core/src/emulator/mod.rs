@@ -21,6 +21,7 @@ use http::{Request, Response};
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use supervisor::{Invoke, Refused};
 
 #[cfg(feature = "fuzz")]
 pub(crate) use stdin::EventReader;
@@ -110,7 +111,7 @@ pub(crate) fn serve(config: &Config) -> ExitCode {
     }
     // SAFETY: called from the generated `main` before anything starts a thread.
     let supervisor = match unsafe { Supervisor::start(config) } {
-        Ok(supervisor) => Arc::new(Mutex::new(supervisor)),
+        Ok(supervisor) => Arc::new(supervisor),
         Err(error) => {
             log(format_args!("cannot start the emulator: {error}"));
             return ExitCode::FAILURE;
@@ -127,8 +128,9 @@ pub(crate) fn serve(config: &Config) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// What the Invoke endpoint accepts. Invokes run one at a time; the others wait their
-/// turn holding a connection and their body. 128 connections take 128 of the usual 1 024
+/// What the Invoke endpoint accepts. Invokes run one at a time (or N at a time in
+/// Managed Instances mode); the others wait their turn holding a connection and their
+/// body. 128 connections take 128 of the usual 1 024
 /// file descriptors; 4 full-size bodies waiting (24 MiB) bound the memory queued callers
 /// hold; a caller silent for 10 s between requests, or whose request takes over 30 s to
 /// arrive (or its answer to be read), is disconnected.
@@ -140,8 +142,9 @@ const INVOKE_LIMITS: http::Limits = http::Limits {
     request: std::time::Duration::from_secs(30),
 };
 
-/// One Invoke call. Calls wait their turn: the function serves one at a time.
-fn invoke(supervisor: &Mutex<Supervisor>, request: Request, peer: &http::Peer) -> Response {
+/// One Invoke call. By default calls wait their turn, as the function serves one at a
+/// time; in Managed Instances mode one over the concurrency is refused with `429`.
+fn invoke(supervisor: &Supervisor, request: Request, peer: &http::Peer) -> Response {
     let is_invoke = request
         .path
         .strip_prefix(INVOKE_PREFIX)
@@ -177,23 +180,40 @@ fn invoke(supervisor: &Mutex<Supervisor>, request: Request, peer: &http::Peer) -
             ),
         );
     }
+    let invalid =
+        |reason| Response::json(400, error_json("InvalidRequestContentException", reason));
     let client_context = match request.header("x-amz-client-context").map(client_context) {
         None => None,
         Some(Ok(json)) => Some(json),
-        Some(Err(reason)) => {
-            return Response::json(400, error_json("InvalidRequestContentException", reason));
+        Some(Err(reason)) => return invalid(reason),
+    };
+    let tenant_id = match request.header("x-amz-tenant-id").map(tenant_id) {
+        None => None,
+        Some(Ok(tenant_id)) => Some(tenant_id),
+        Some(Err(reason)) => return invalid(reason),
+    };
+    let invoke = Invoke {
+        payload: request.body,
+        client_context,
+        tenant_id,
+    };
+    let reply = match supervisor.invoke(invoke, || peer.is_gone()) {
+        Ok(reply) => reply,
+        // A caller that gave up while waiting its turn is not invoked for.
+        Err(Refused::CallerGone) => {
+            log(format_args!(
+                "a caller left before its turn; its event was not invoked"
+            ));
+            return Response::json(400, error_json("ClientGone", "the caller left")).closing();
+        }
+        Err(Refused::Throttled { concurrency }) => {
+            let message = format!(
+                "Rate Exceeded: all {concurrency} of AWS_LAMBDA_MAX_CONCURRENCY are in use"
+            );
+            return Response::json(429, error_json("TooManyRequestsException", &message))
+                .header("x-amzn-errortype", "TooManyRequestsException");
         }
     };
-    let mut supervisor = lock(supervisor);
-    // A caller that gave up while waiting its turn is not invoked for.
-    if peer.is_gone() {
-        log(format_args!(
-            "a caller left before its turn; its event was not invoked"
-        ));
-        return Response::json(400, error_json("ClientGone", "the caller left")).closing();
-    }
-    let reply = supervisor.invoke(request.body, client_context);
-    drop(supervisor);
     let mut response = Response::new(200, reply.body)
         .header("content-type", reply.content_type)
         .header("x-amzn-requestid", reply.request_id)
@@ -254,6 +274,17 @@ fn client_context(encoded: &str) -> Result<String, &'static str> {
         return Err(REFUSED);
     }
     Ok(ascii_json(&json))
+}
+
+/// `X-Amz-Tenant-Id` as the function gets it in `Lambda-Runtime-Aws-Tenant-Id`, or why
+/// it is refused: 1 to 256 characters, printable ASCII, as the service's tenant ids are.
+fn tenant_id(value: &str) -> Result<String, &'static str> {
+    let fits = (1..=256).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+    if !fits {
+        return Err("X-Amz-Tenant-Id must be 1 to 256 printable ASCII characters");
+    }
+    Ok(value.to_owned())
 }
 
 /// The same JSON with every non-ASCII character written as `\uXXXX`: the function's

@@ -1,10 +1,13 @@
-//! The Runtime API that the function process talks to: one event at a time handed out
-//! on `/next`, and the answer it posts kept for the supervisor.
+//! The Runtime API that the function process talks to: events handed out on `/next` in
+//! the order they came, and the answers it posts kept, by request id, for the
+//! supervisor. One invocation at a time by default; up to `AWS_LAMBDA_MAX_CONCURRENCY`
+//! at once in Managed Instances mode, the supervisor decides.
 
 use super::answers::{self, error_json};
 use super::http::{self, Request, Response};
 use crate::invoke::PAYLOAD_LIMIT;
 use crate::{Shown, log};
+use std::collections::{HashMap, VecDeque};
 use std::net::TcpListener;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
@@ -13,6 +16,9 @@ use std::time::{Duration, Instant};
 /// An event waiting for the function's `/next`.
 pub(crate) struct Event {
     pub(crate) request_id: String,
+    /// Sent as `Lambda-Runtime-Invocation-Id`; a post that echoes another is stale.
+    pub(crate) invocation_id: String,
+    /// The other headers of the `/next` answer, each value checked fit for a head.
     pub(crate) headers: Vec<(&'static str, String)>,
     pub(crate) body: Vec<u8>,
 }
@@ -32,11 +38,27 @@ struct State {
     generation: u64,
     /// When this process first called `/next` (its init ended then).
     init_done: Option<Instant>,
-    queued: Option<Event>,
-    /// The id handed out and not yet answered.
-    active: Option<String>,
-    answer: Option<Answer>,
+    /// Events not yet handed out, oldest first.
+    queued: VecDeque<Event>,
+    /// Every invocation admitted and not yet taken back by its caller, by request id:
+    /// queued, handed out, answered, or abandoned by a caller that stopped waiting.
+    invocations: HashMap<String, Invocation>,
     init_error: Option<Vec<u8>>,
+}
+
+/// Where one admitted invocation is.
+struct Invocation {
+    invocation_id: String,
+    stage: Stage,
+}
+
+enum Stage {
+    Queued,
+    HandedOut,
+    Answered(Answer),
+    /// Its caller was answered that it timed out; the function (which Managed Instances
+    /// do not stop) still holds it, and its late answer is refused with `410`.
+    Abandoned,
 }
 
 /// The Runtime API server. It runs until the process ends.
@@ -49,9 +71,9 @@ pub(crate) struct Sandbox {
     prefix: Arc<str>,
 }
 
-/// Connections the function process may hold at once: its loop, its shutdown hook's
-/// extension poll, and spares for connections being replaced.
-const CONNECTIONS: usize = 16;
+/// Connections the function process may hold at once besides one per poller: its
+/// shutdown hook's extension poll, and spares for connections being replaced.
+const SPARE_CONNECTIONS: usize = 16;
 
 impl Sandbox {
     /// Serves the Runtime API on `listener`, on a thread of its own. `idle` bounds how
@@ -60,6 +82,7 @@ impl Sandbox {
         listener: TcpListener,
         secret: &str,
         idle: Duration,
+        pollers: usize,
     ) -> std::io::Result<Sandbox> {
         let sandbox = Sandbox {
             shared: Arc::default(),
@@ -69,7 +92,7 @@ impl Sandbox {
         let limits = http::Limits {
             body: PAYLOAD_LIMIT,
             bodies_held: usize::MAX,
-            connections: CONNECTIONS,
+            connections: pollers.saturating_add(SPARE_CONNECTIONS),
             idle,
             request: Duration::from_secs(30),
         };
@@ -87,8 +110,9 @@ impl Sandbox {
         super::lock(&self.shared.0)
     }
 
-    /// Forgets everything of the previous function process.
-    pub(crate) fn reset(&self) {
+    /// Forgets everything of the previous function process; returns the new process's
+    /// generation.
+    pub(crate) fn reset(&self) -> u64 {
         let mut state = self.lock();
         let generation = state.generation + 1;
         *state = State {
@@ -96,34 +120,80 @@ impl Sandbox {
             ..State::default()
         };
         self.shared.1.notify_all();
+        generation
     }
 
     pub(crate) fn init_done(&self) -> Option<Instant> {
         self.lock().init_done
     }
 
-    /// Hands `event` to the next `/next`.
-    pub(crate) fn queue(&self, event: Event) {
+    /// Queues `event` for the next `/next`, unless `most` invocations are already
+    /// admitted and not yet taken back (Managed Instances mode); false then.
+    pub(crate) fn admit(&self, event: Event, most: Option<usize>) -> bool {
         let mut state = self.lock();
-        state.answer = None;
-        state.queued = Some(event);
+        if most.is_some_and(|most| state.invocations.len() >= most) {
+            return false;
+        }
+        let invocation = Invocation {
+            invocation_id: event.invocation_id.clone(),
+            stage: Stage::Queued,
+        };
+        state
+            .invocations
+            .insert(event.request_id.clone(), invocation);
+        state.queued.push_back(event);
         self.shared.1.notify_all();
+        true
     }
 
-    /// Waits up to `wait` for the answer to the current event, or an init error.
-    pub(crate) fn wait(&self, wait: Duration) -> Option<Result<Answer, Vec<u8>>> {
+    /// Waits up to `wait` for the answer to `request_id`, or an init error, and takes
+    /// the answer.
+    pub(crate) fn wait(&self, request_id: &str, wait: Duration) -> Option<Result<Answer, Vec<u8>>> {
         let mut state = self.lock();
-        if state.answer.is_none() && state.init_error.is_none() {
+        let ready = |state: &State| {
+            state.init_error.is_some()
+                || matches!(
+                    state.invocations.get(request_id),
+                    Some(Invocation {
+                        stage: Stage::Answered(_),
+                        ..
+                    })
+                )
+        };
+        if !ready(&state) {
             state = self
                 .shared
                 .1
                 .wait_timeout(state, wait)
                 .map_or_else(|p| p.into_inner().0, |(s, _)| s);
         }
-        if let Some(init_error) = state.init_error.take() {
-            return Some(Err(init_error));
+        if let Some(init_error) = &state.init_error {
+            return Some(Err(init_error.clone()));
         }
-        state.answer.take().map(Ok)
+        if !ready(&state) {
+            return None;
+        }
+        match state.invocations.remove(request_id)?.stage {
+            Stage::Answered(answer) => Some(Ok(answer)),
+            _ => None,
+        }
+    }
+
+    /// Gives up on `request_id` (its caller was told it timed out): an event not yet
+    /// handed out is withdrawn; one the function holds is marked, and keeps its place
+    /// among the admitted until the function answers it.
+    pub(crate) fn abandon(&self, request_id: &str) {
+        let mut state = self.lock();
+        let Some(invocation) = state.invocations.get_mut(request_id) else {
+            return;
+        };
+        match invocation.stage {
+            Stage::HandedOut => invocation.stage = Stage::Abandoned,
+            Stage::Queued | Stage::Answered(_) | Stage::Abandoned => {
+                state.invocations.remove(request_id);
+                state.queued.retain(|event| event.request_id != request_id);
+            }
+        }
     }
 
     fn answer(&self, mut request: Request, peer: &http::Peer) -> Response {
@@ -202,11 +272,14 @@ impl Sandbox {
             if peer.is_gone() {
                 return Response::json(400, answers::invalid_state()).closing();
             }
-            if let Some(event) = state.queued.take() {
-                state.active = Some(event.request_id.clone());
+            if let Some(event) = state.queued.pop_front() {
+                if let Some(invocation) = state.invocations.get_mut(&event.request_id) {
+                    invocation.stage = Stage::HandedOut;
+                }
                 let mut response = Response::new(200, event.body)
                     .header("content-type", "application/json")
-                    .header("lambda-runtime-aws-request-id", event.request_id);
+                    .header("lambda-runtime-aws-request-id", event.request_id)
+                    .header("lambda-runtime-invocation-id", event.invocation_id);
                 response.headers.extend(event.headers);
                 return response;
             }
@@ -219,6 +292,7 @@ impl Sandbox {
     }
 
     fn respond(&self, id: &str, request: Request) -> Response {
+        let echoed = invocation_id(&request);
         let answer = if let Some(size) = request.oversized {
             Answer::Error(answers::response_too_large(size))
         } else {
@@ -232,7 +306,7 @@ impl Sandbox {
             }
         };
         let too_large = matches!(answer, Answer::Error(_));
-        match self.accept(id, answer) {
+        match self.accept(id, echoed.as_deref(), answer) {
             Err(refusal) => refusal,
             Ok(()) if too_large => Response::json(413, answers::post_too_large()),
             Ok(()) => Response::json(202, answers::ACCEPTED),
@@ -241,20 +315,36 @@ impl Sandbox {
 
     fn error(&self, id: &str, request: Request) -> Response {
         let body = error_body(&request);
-        self.accept(id, Answer::Error(body)).map_or_else(
-            |refusal| refusal,
-            |()| Response::json(202, answers::ACCEPTED),
-        )
+        self.accept(id, invocation_id(&request).as_deref(), Answer::Error(body))
+            .map_or_else(
+                |refusal| refusal,
+                |()| Response::json(202, answers::ACCEPTED),
+            )
     }
 
-    /// Takes the answer for `id` if `id` is the event handed out and not yet answered.
-    fn accept(&self, id: &str, answer: Answer) -> Result<(), Response> {
+    /// Takes the answer for `id` if the function holds that invocation and has not
+    /// answered it: an unknown id is `400`, as on Lambda; a post whose
+    /// `Lambda-Runtime-Invocation-Id` is not the invocation's, or for an invocation
+    /// whose caller was already told it timed out, is stale: `410`.
+    fn accept(&self, id: &str, echoed: Option<&str>, answer: Answer) -> Result<(), Response> {
         let mut state = self.lock();
-        if state.active.as_deref() != Some(id) {
+        let Some(invocation) = state.invocations.get_mut(id) else {
             return Err(Response::json(400, answers::invalid_request_id()));
+        };
+        if echoed.is_some_and(|echoed| echoed != invocation.invocation_id) {
+            return Err(Response::json(410, answers::stale_invocation()));
         }
-        state.active = None;
-        state.answer = Some(answer);
+        match invocation.stage {
+            Stage::HandedOut => invocation.stage = Stage::Answered(answer),
+            Stage::Abandoned => {
+                state.invocations.remove(id);
+                self.shared.1.notify_all();
+                return Err(Response::json(410, answers::stale_invocation()));
+            }
+            Stage::Queued | Stage::Answered(_) => {
+                return Err(Response::json(400, answers::invalid_request_id()));
+            }
+        }
         self.shared.1.notify_all();
         Ok(())
     }
@@ -269,6 +359,13 @@ impl Sandbox {
         self.shared.1.notify_all();
         Response::json(202, answers::ACCEPTED)
     }
+}
+
+/// The `Lambda-Runtime-Invocation-Id` a post echoes, if any.
+fn invocation_id(request: &Request) -> Option<String> {
+    request
+        .header("lambda-runtime-invocation-id")
+        .map(str::to_owned)
 }
 
 /// The posted error JSON; an empty or unreadable body is rebuilt from the error-type

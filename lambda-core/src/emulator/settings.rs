@@ -1,7 +1,7 @@
 //! The function's settings in a local run, and the environment every function process
 //! inherits from the emulator.
 
-use crate::config::{Config, EMULATOR_PID};
+use crate::config::{CONCURRENCY, Config, EMULATOR_PID};
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -46,7 +46,8 @@ impl Settings {
 }
 
 /// Sets what every function process inherits: the sandbox's address and secret path in
-/// `AWS_LAMBDA_RUNTIME_API`, and Lambda's standard variables unless the user set them.
+/// `AWS_LAMBDA_RUNTIME_API`, the checked `AWS_LAMBDA_MAX_CONCURRENCY` in Managed
+/// Instances mode, and Lambda's standard variables unless the user set them.
 /// Setting them here rather than on each `Command` keeps std's per-command environment
 /// map (about 12 KiB of code) out of every function binary.
 ///
@@ -60,15 +61,20 @@ pub(crate) unsafe fn set_function_environment(
     user_set: &[&str],
     sandbox: SocketAddr,
     secret: &str,
+    concurrency: Option<u32>,
 ) {
     let log_group = format!("/aws/lambda/{}", s.function_name);
+    let initialization_type = match concurrency {
+        Some(_) => "lambda-managed-instances",
+        None => "on-demand",
+    };
     let defaults = [
         ("AWS_LAMBDA_FUNCTION_NAME", s.function_name.as_str()),
         ("AWS_LAMBDA_FUNCTION_VERSION", &s.version),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", &s.memory_mb),
         ("AWS_LAMBDA_LOG_GROUP_NAME", &log_group),
         ("AWS_LAMBDA_LOG_STREAM_NAME", "$LATEST"),
-        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", initialization_type),
         ("AWS_REGION", &s.region),
         ("AWS_DEFAULT_REGION", &s.region),
     ];
@@ -76,6 +82,10 @@ pub(crate) unsafe fn set_function_environment(
     unsafe {
         std::env::set_var("AWS_LAMBDA_RUNTIME_API", format!("{sandbox}/{secret}"));
         std::env::set_var(EMULATOR_PID, std::process::id().to_string());
+        // Checked once, here: the function process gets the number this emulator uses.
+        if let Some(concurrency) = concurrency {
+            std::env::set_var(CONCURRENCY, concurrency.to_string());
+        }
         for (name, value) in defaults {
             if !user_set.contains(&name) {
                 std::env::set_var(name, value);

@@ -2,6 +2,8 @@
 //! the same function process and Runtime API as the Invoke endpoint uses.
 
 use super::Supervisor;
+use super::answers::error_json;
+use super::supervisor::{Invoke, Refused};
 use crate::config::Config;
 use crate::log;
 use std::io::{self, BufRead, Write};
@@ -13,7 +15,7 @@ use std::process::ExitCode;
 #[allow(unsafe_code)]
 pub(crate) fn run(config: &Config) -> ExitCode {
     // SAFETY: called from the generated `main` before anything starts a thread.
-    let mut supervisor = match unsafe { Supervisor::start(config) } {
+    let supervisor = match unsafe { Supervisor::start(config) } {
         Ok(supervisor) => supervisor,
         Err(error) => {
             log(format_args!("cannot start the emulator: {error}"));
@@ -33,9 +35,28 @@ pub(crate) fn run(config: &Config) -> ExitCode {
             }
         };
         count += 1;
-        let reply = supervisor.invoke(event, None);
-        failed += usize::from(reply.function_error);
-        if let Err(error) = print_line(&reply.body) {
+        let invoke = Invoke {
+            payload: event,
+            client_context: None,
+            tenant_id: None,
+        };
+        // One at a time, so only abandoned invocations (timed out in Managed Instances
+        // mode, still running) can fill the concurrency.
+        let (body, function_error) = match supervisor.invoke(invoke, || false) {
+            Ok(reply) => (reply.body, reply.function_error),
+            Err(Refused::CallerGone) => continue,
+            Err(Refused::Throttled { concurrency }) => (
+                error_json(
+                    "TooManyRequestsException",
+                    &format!(
+                        "all {concurrency} of AWS_LAMBDA_MAX_CONCURRENCY are held by invocations that timed out"
+                    ),
+                ),
+                true,
+            ),
+        };
+        failed += usize::from(function_error);
+        if let Err(error) = print_line(&body) {
             log(format_args!("could not write to standard output: {error}"));
             return ExitCode::FAILURE;
         }

@@ -1,15 +1,35 @@
-//! Runs the function as a child process against the sandbox, one invocation at a time,
-//! and answers as Lambda does when the function fails init, exits or overruns.
+//! Runs the function as a child process against the sandbox and answers each invocation
+//! as Lambda does when the function fails init, exits or overruns.
+//!
+//! Two modes, as AWS's Runtime Interface Emulator has them:
+//! - by default, one invocation at a time (the others wait their turn), and a function
+//!   that overruns its timeout is killed and replaced, as standard Lambda resets an
+//!   environment;
+//! - with `AWS_LAMBDA_MAX_CONCURRENCY` = N set (Lambda Managed Instances), up to N
+//!   invocations run in the one function process at once, one more is refused as
+//!   throttled, and an invocation that overruns is answered as timed out but the
+//!   process is left running, as Managed Instances leave it.
 
 use super::answers::error_json;
 use super::ids;
+use super::lock;
 use super::log_lines::{Millis, lambda_line, micros, millis, peak_memory_mb};
 use super::process::{Process, Spawner};
 use super::sandbox::{Answer, Event, Sandbox};
 use super::settings::{Settings, set_function_environment};
 use crate::config::Config;
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// What a caller asks to invoke, with the values it may pass to the function.
+pub(crate) struct Invoke {
+    pub(crate) payload: Vec<u8>,
+    /// The client context JSON, checked fit for a header.
+    pub(crate) client_context: Option<String>,
+    /// `X-Amz-Tenant-Id`, checked fit for a header.
+    pub(crate) tenant_id: Option<String>,
+}
 
 /// The answer to one invocation, as the Invoke API gives it.
 pub(crate) struct Reply {
@@ -20,12 +40,21 @@ pub(crate) struct Reply {
     pub(crate) function_error: bool,
 }
 
+/// Why an invocation was not run.
+pub(crate) enum Refused {
+    /// The caller left while waiting its turn.
+    CallerGone,
+    /// Managed Instances mode, and all of its concurrency is in use.
+    Throttled { concurrency: u32 },
+}
+
 /// How an invocation ended.
 struct Ended {
     body: Vec<u8>,
     content_type: String,
     function_error: bool,
-    /// The function process must go (it failed init, exited or overran).
+    /// The function process must go (it failed init, exited or overran in the default
+    /// mode).
     reset: bool,
 }
 
@@ -41,11 +70,25 @@ impl Ended {
     }
 }
 
+/// The function process, if one runs, and how the last one ended.
+#[derive(Default)]
+struct Current {
+    process: Option<Process>,
+    /// The sandbox generation the process serves.
+    generation: u64,
+    /// The last process to end by itself: its generation and Lambda's words for it.
+    exited: Option<(u64, String)>,
+}
+
 pub(crate) struct Supervisor {
     sandbox: Sandbox,
     settings: Settings,
     spawner: Spawner,
-    process: Option<Process>,
+    current: Mutex<Current>,
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` in Managed Instances mode; `None` in the default mode.
+    concurrency: Option<u32>,
+    /// The default mode's turns: one invocation at a time.
+    turn: Mutex<()>,
 }
 
 impl Supervisor {
@@ -63,6 +106,7 @@ impl Supervisor {
         let settings = Settings::new(config, &program);
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let secret = ids::secret()?;
+        let concurrency = config.local.concurrency;
         // SAFETY: no other thread runs yet, as this function's contract says.
         unsafe {
             set_function_environment(
@@ -70,56 +114,96 @@ impl Supervisor {
                 &config.local.user_set,
                 listener.local_addr()?,
                 &secret,
+                concurrency,
             )
         };
         // A connection of the function's may stay silent while its handler runs, which
         // is never longer than the timeout.
         let idle = Duration::from_secs(settings.timeout_secs.saturating_add(10));
+        let pollers = concurrency.map_or(1, |n| n as usize);
         Ok(Supervisor {
-            sandbox: Sandbox::start(listener, &secret, idle)?,
+            sandbox: Sandbox::start(listener, &secret, idle, pollers)?,
             settings,
             spawner: Spawner::start(program)?,
-            process: None,
+            current: Mutex::default(),
+            concurrency,
+            turn: Mutex::new(()),
         })
     }
 
-    /// Runs one invocation through a function process, starting one if none runs.
-    pub(crate) fn invoke(&mut self, payload: Vec<u8>, client_context: Option<String>) -> Reply {
-        let request_id = ids::request_id();
-        lambda_line(format_args!(
-            "START RequestId: {request_id} Version: {}",
-            self.settings.version
-        ));
-        let queued = Instant::now();
-        let ended = match self.ensure_process() {
-            Ok(()) => self.run(&request_id, payload, client_context),
-            Err(error) => Ended::failed(error_json(
-                "Runtime.Unknown",
-                &format!("could not start the function: {error}"),
-            )),
-        };
-        self.report(&request_id, queued);
-        if ended.reset {
-            self.stop_process();
+    /// Runs one invocation through the function process, starting one if none runs.
+    /// `caller_gone` says whether the caller has left while it waited its turn.
+    pub(crate) fn invoke(
+        &self,
+        invoke: Invoke,
+        caller_gone: impl Fn() -> bool,
+    ) -> Result<Reply, Refused> {
+        let _turn = self.concurrency.is_none().then(|| lock(&self.turn));
+        if caller_gone() {
+            return Err(Refused::CallerGone);
         }
-        Reply {
+        let request_id = ids::request_id();
+        let event = self.event(&request_id, invoke);
+        let queued = Instant::now();
+        let admitted = {
+            let mut current = lock(&self.current);
+            self.ensure_process(&mut current).map(|()| {
+                let most = self.concurrency.map(|n| n as usize);
+                self.sandbox
+                    .admit(event, most)
+                    .then_some(current.generation)
+            })
+        };
+        let ended = match admitted {
+            Ok(None) => {
+                return Err(Refused::Throttled {
+                    concurrency: self.concurrency.unwrap_or(1),
+                });
+            }
+            Ok(Some(generation)) => {
+                self.start_line(&request_id);
+                let ended = self.wait(&request_id, generation);
+                self.report(&request_id, queued);
+                if ended.reset {
+                    self.stop_process(generation);
+                }
+                ended
+            }
+            Err(error) => {
+                self.start_line(&request_id);
+                self.report(&request_id, queued);
+                Ended::failed(error_json(
+                    "Runtime.Unknown",
+                    &format!("could not start the function: {error}"),
+                ))
+            }
+        };
+        Ok(Reply {
             request_id,
             body: ended.body,
             content_type: ended.content_type,
             function_error: ended.function_error,
-        }
+        })
     }
 
-    fn ensure_process(&mut self) -> std::io::Result<()> {
-        if let Some(process) = &mut self.process {
+    fn start_line(&self, request_id: &str) {
+        lambda_line(format_args!(
+            "START RequestId: {request_id} Version: {}",
+            self.settings.version
+        ));
+    }
+
+    /// Starts a function process if none runs (or the last one ended).
+    fn ensure_process(&self, current: &mut Current) -> std::io::Result<()> {
+        if let Some(process) = &mut current.process {
             if matches!(process.child.try_wait(), Ok(None)) {
                 return Ok(());
             }
-            self.stop_process();
+            stop(current);
         }
-        self.sandbox.reset();
+        current.generation = self.sandbox.reset();
         let child = self.spawner.spawn()?;
-        self.process = Some(Process {
+        current.process = Some(Process {
             child,
             spawned: Instant::now(),
             init_reported: false,
@@ -127,8 +211,8 @@ impl Supervisor {
         Ok(())
     }
 
-    /// Hands the event over and waits, for the timeout at most, for the answer.
-    fn run(&mut self, request_id: &str, payload: Vec<u8>, client_context: Option<String>) -> Ended {
+    /// The event for `invoke`, with the headers Lambda sends on `/next`.
+    fn event(&self, request_id: &str, invoke: Invoke) -> Event {
         let timeout = Duration::from_secs(self.settings.timeout_secs);
         let deadline_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -142,20 +226,27 @@ impl Supervisor {
             ("lambda-runtime-deadline-ms", deadline_ms.to_string()),
             ("lambda-runtime-invoked-function-arn", arn),
             ("lambda-runtime-trace-id", ids::trace_id()),
-            ("lambda-runtime-invocation-id", ids::request_id()),
         ];
-        if let Some(context) = client_context {
+        if let Some(context) = invoke.client_context {
             headers.push(("lambda-runtime-client-context", context));
         }
-        self.sandbox.queue(Event {
+        if let Some(tenant_id) = invoke.tenant_id {
+            headers.push(("lambda-runtime-aws-tenant-id", tenant_id));
+        }
+        Event {
             request_id: request_id.to_owned(),
+            invocation_id: ids::request_id(),
             headers,
-            body: payload,
-        });
+            body: invoke.payload,
+        }
+    }
 
-        let until = Instant::now() + timeout;
+    /// Waits, for the timeout at most, for the answer to `request_id`, which the
+    /// process of `generation` holds.
+    fn wait(&self, request_id: &str, generation: u64) -> Ended {
+        let until = Instant::now() + Duration::from_secs(self.settings.timeout_secs);
         loop {
-            match self.sandbox.wait(Duration::from_millis(10)) {
+            match self.sandbox.wait(request_id, Duration::from_millis(10)) {
                 Some(Ok(Answer::Response { body, content_type })) => {
                     return Ended {
                         body,
@@ -173,11 +264,7 @@ impl Supervisor {
                 Some(Err(init_error)) => return Ended::failed(init_error),
                 None => {}
             }
-            if let Some(status) = self
-                .process
-                .as_mut()
-                .and_then(|p| p.child.try_wait().ok().flatten())
-            {
+            if let Some(status) = self.exited(generation) {
                 let message =
                     format!("RequestId: {request_id} Error: Runtime exited with error: {status}");
                 return Ended::failed(error_json("Runtime.ExitError", &message));
@@ -187,27 +274,52 @@ impl Supervisor {
                     "RequestId: {request_id} Error: Task timed out after {}.00 seconds",
                     self.settings.timeout_secs
                 );
-                return Ended::failed(error_json("Sandbox.Timedout", &message));
+                let timed_out = Ended::failed(error_json("Sandbox.Timedout", &message));
+                if self.concurrency.is_none() {
+                    return timed_out;
+                }
+                self.sandbox.abandon(request_id);
+                return Ended {
+                    reset: false,
+                    ..timed_out
+                };
             }
         }
     }
 
-    /// Kills the function process (if it still runs) and reaps it; the next invocation
-    /// starts a fresh one, as Lambda resets an environment.
-    fn stop_process(&mut self) {
-        if let Some(mut process) = self.process.take() {
-            let _ = process.child.kill();
-            let _ = process.child.wait();
+    /// How the process of `generation` ended, if it has.
+    fn exited(&self, generation: u64) -> Option<String> {
+        let mut current = lock(&self.current);
+        if current.generation != generation || current.process.is_none() {
+            return Some(match &current.exited {
+                Some((exited, status)) if *exited == generation => status.clone(),
+                _ => "the function process ended".to_owned(),
+            });
+        }
+        // Left in place (reaped, its status kept by `Child`) for the REPORT line; the
+        // invocation's reset stops it.
+        let status = current.process.as_mut()?.child.try_wait().ok()??;
+        current.exited = Some((generation, status.to_string()));
+        Some(status.to_string())
+    }
+
+    /// Kills the function process of `generation` (if it still runs) and reaps it; the
+    /// next invocation starts a fresh one, as Lambda resets an environment. A process
+    /// started since, for other invocations, is left alone.
+    fn stop_process(&self, generation: u64) {
+        let mut current = lock(&self.current);
+        if current.generation == generation {
+            stop(&mut current);
         }
     }
 
     /// Lambda's END and REPORT lines.
-    fn report(&mut self, request_id: &str, queued: Instant) {
+    fn report(&self, request_id: &str, queued: Instant) {
         let init_done = self.sandbox.init_done();
         let started = init_done.map_or(queued, |done| done.max(queued));
         let duration = started.elapsed();
         let (mut peak, mut init) = (String::new(), String::new());
-        if let Some(process) = &mut self.process {
+        if let Some(process) = &mut lock(&self.current).process {
             if let Some(peak_mb) = peak_memory_mb(process.child.id()) {
                 peak = format!("\tMax Memory Used: {peak_mb} MB");
             }
@@ -226,8 +338,16 @@ impl Supervisor {
     }
 }
 
+/// Kills the current process, if any, and reaps it.
+fn stop(current: &mut Current) {
+    if let Some(mut process) = current.process.take() {
+        let _ = process.child.kill();
+        let _ = process.child.wait();
+    }
+}
+
 impl Drop for Supervisor {
     fn drop(&mut self) {
-        self.stop_process();
+        stop(&mut lock(&self.current));
     }
 }
