@@ -138,6 +138,29 @@ impl Function {
         panic!("no such line on standard error: {}", self.stderr.snapshot());
     }
 
+    /// Waits until standard error holds `count` lines for which `found` is true, and
+    /// returns them; panics after [`PATIENCE`].
+    pub fn wait_for_stderr_lines(&self, count: usize, found: impl Fn(&str) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            let text = self.stderr.snapshot();
+            let whole = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
+            let lines: Vec<String> = whole
+                .lines()
+                .filter(|line| found(line))
+                .map(str::to_owned)
+                .collect();
+            if lines.len() >= count {
+                return lines;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        panic!(
+            "fewer than {count} such lines on standard error: {}",
+            self.stderr.snapshot()
+        );
+    }
+
     /// Stops the process and the processes it started (it serves forever when all goes
     /// well), each by its PID.
     pub fn stop(mut self) -> Output {

@@ -380,3 +380,85 @@ fn error_body(request: &Request) -> Vec<u8> {
         .unwrap_or("Runtime.Unknown");
     error_json(error_type, "the function's error report could not be read")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    /// Sends one request on a new connection; the status and the named header.
+    fn call(address: std::net::SocketAddr, head: &str, header: &str) -> (u16, Option<String>) {
+        let mut stream = TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        let mut buffer = [0; 4096];
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            let read = stream.read(&mut buffer).unwrap();
+            assert!(read > 0, "closed early");
+            answer.extend_from_slice(&buffer[..read]);
+        }
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let status = text[9..12].parse().unwrap();
+        let value = text.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case(header)
+                .then(|| value.trim().to_owned())
+        });
+        (status, value)
+    }
+
+    fn post(address: std::net::SocketAddr, id: &str, invocation_id: Option<&str>) -> u16 {
+        let echo = invocation_id
+            .map(|id| format!("Lambda-Runtime-Invocation-Id: {id}\r\n"))
+            .unwrap_or_default();
+        let head = format!(
+            "POST /s/2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nHost: x\r\n{echo}Content-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+        );
+        call(address, &head, "").0
+    }
+
+    #[test]
+    fn a_post_is_400_for_an_unknown_id_and_410_for_another_invocation_or_a_late_one() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let sandbox = Sandbox::start(listener, "s", Duration::from_secs(30), 1).unwrap();
+        sandbox.reset();
+        let event = |id: &str| Event {
+            request_id: id.to_owned(),
+            invocation_id: format!("inv-{id}"),
+            headers: Vec::new(),
+            body: b"{}".to_vec(),
+        };
+        let next = "GET /s/2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+        assert!(sandbox.admit(event("a"), Some(1)));
+        assert!(!sandbox.admit(event("b"), Some(1)), "over the concurrency");
+        assert_eq!(
+            call(address, next, "lambda-runtime-invocation-id"),
+            (200, Some("inv-a".to_owned()))
+        );
+        assert_eq!(post(address, "z", Some("inv-a")), 400, "unknown request id");
+        assert_eq!(post(address, "a", Some("inv-b")), 410, "another invocation");
+        assert_eq!(post(address, "a", Some("inv-a")), 202);
+        assert_eq!(post(address, "a", Some("inv-a")), 400, "answered already");
+        assert!(matches!(
+            sandbox.wait("a", Duration::ZERO),
+            Some(Ok(Answer::Response { .. }))
+        ));
+
+        // A caller that stopped waiting: the late answer is stale, and frees the slot.
+        assert!(sandbox.admit(event("c"), Some(1)));
+        assert_eq!(call(address, next, "").0, 200);
+        sandbox.abandon("c");
+        assert!(
+            !sandbox.admit(event("d"), Some(1)),
+            "the function still holds c"
+        );
+        assert_eq!(post(address, "c", None), 410);
+        assert!(sandbox.admit(event("d"), Some(1)));
+    }
+}

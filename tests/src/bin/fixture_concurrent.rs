@@ -1,6 +1,6 @@
 //! For the Managed Instances tests: each invocation first waits until `meet` invocations
-//! have been in flight at once (or gives up after a while), then answers, fails or
-//! panics, as `then` says. Its answer says what it saw.
+//! have been in flight at once (or gives up after a while), then answers, fails, panics,
+//! or holds until a file exists, as `then` says. Its answer says what it saw.
 
 use lambda_core::{Context, lambda};
 use serde::Deserialize;
@@ -23,6 +23,9 @@ enum Then {
     Answer,
     Fail,
     Panic,
+    /// Says `holding <request id>` on standard error, waits until the file at this path
+    /// exists (or gives up after a while), then answers.
+    HoldUntil(String),
 }
 
 /// Invocations in flight now, and the most there have been at once.
@@ -83,8 +86,15 @@ fn setup() -> InFlight {
 fn handler(command: Command, ctx: &Context, in_flight: &InFlight) -> Result<Value, String> {
     let _entered = in_flight.enter();
     let met = in_flight.wait_for(command.meet);
+    if let Then::HoldUntil(path) = &command.then {
+        eprintln!("holding {}", ctx.request_id);
+        let deadline = Instant::now() + PATIENCE;
+        while !std::path::Path::new(path).exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
     match command.then {
-        Then::Answer => Ok(json!({
+        Then::Answer | Then::HoldUntil(_) => Ok(json!({
             "request_id": ctx.request_id,
             "xray_trace_id": ctx.xray_trace_id,
             "trace_env": std::env::var("_X_AMZN_TRACE_ID").ok(),
