@@ -338,7 +338,7 @@ fn the_tenant_id_reaches_the_function_in_both_modes_and_a_bad_one_is_refused() {
         assert_eq!(plain.json()["tenant_id"], Value::Null, "{env:?}");
         let long = format!("X-Amz-Tenant-Id: {}", "t".repeat(257));
         for bad in [long.as_str(), "X-Amz-Tenant-Id: caf\u{e9}"] {
-            let refused = curl(&emulator.url, &["-XPOST", "-d", "{}", "-H", &bad]);
+            let refused = curl(&emulator.url, &["-XPOST", "-d", "{}", "-H", bad]);
             assert_eq!(refused.status, 400, "{env:?} {bad}");
             assert_eq!(
                 refused.json()["errorMessage"],
