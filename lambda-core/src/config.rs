@@ -467,9 +467,13 @@ mod tests {
         assert!(on_lambda.warnings[0].starts_with("AWS_LAMBDA_MAX_CONCURRENCY="));
         #[cfg(feature = "emulator")]
         {
+            // The emulator uses the concurrency too (Managed Instances mode), and passes
+            // the checked value on, so its function process does not warn again.
             let local = Config::from_lookup(lookup(false)).unwrap();
-            assert_eq!(local.warnings.len(), 1, "{:?}", local.warnings);
+            assert_eq!(local.warnings.len(), 2, "{:?}", local.warnings);
             assert!(local.warnings[0].starts_with("AWS_LAMBDA_FUNCTION_TIMEOUT="));
+            assert!(local.warnings[1].starts_with("AWS_LAMBDA_MAX_CONCURRENCY="));
+            assert_eq!(local.local.concurrency, Some(1));
         }
     }
 

@@ -20,13 +20,12 @@ impl Emulator {
         Emulator::from_function(Function::start_with_args(binary, &["--serve"], &all))
     }
 
-    /// An emulator already started, its URL read from its first line.
+    /// An emulator already started, its URL read from its `listening on` line (the first
+    /// line but for warnings about the settings).
     pub fn from_function(function: Function) -> Emulator {
-        let first = function.wait_for_stderr_line(|_| true);
-        let url = first
-            .strip_prefix("lambda_core: listening on ")
-            .unwrap_or_else(|| panic!("first line: {first}"))
-            .to_owned();
+        const LISTENING: &str = "lambda_core: listening on ";
+        let line = function.wait_for_stderr_line(|line| line.starts_with(LISTENING));
+        let url = line[LISTENING.len()..].to_owned();
         assert!(
             url.starts_with("http://127.0.0.1:")
                 && url.ends_with("/2015-03-31/functions/function/invocations"),

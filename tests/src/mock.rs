@@ -2,7 +2,7 @@
 //! a queue of statuses (202 when empty), and records every request.
 
 use crate::{Function, Output, PATIENCE};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -125,10 +125,18 @@ struct State {
     register: RegisterReply,
     replies: VecDeque<Reply>,
     post_replies: VecDeque<PostReply>,
+    /// How the first post for a given request id is treated, ahead of `post_replies`.
+    post_replies_by_id: HashMap<String, PostReply>,
+    /// Bumped by [`MockRuntimeApi::begin_generation`]; each connection belongs to the
+    /// generation it was accepted in.
+    generation: u64,
+    /// Polls of the current generation waiting for an event.
+    parked: usize,
     /// Request ids already answered: a repeat post is refused with `400`, as the RIE does.
     answered: HashSet<String>,
-    /// For each post to an invocation: its request id and how it was treated.
-    decisions: Vec<(String, PostReply)>,
+    /// For each post to an invocation: its request id, how it was treated, and where it
+    /// is in `requests`.
+    decisions: Vec<(String, PostReply, usize)>,
     /// How many `/next` replies have been served.
     served: usize,
     /// How many `/next` polls have arrived.
@@ -214,9 +222,30 @@ impl MockRuntimeApi {
         self.shared.lock().post_replies.extend(replies);
     }
 
-    /// For each post to an invocation, in order: its request id and how it was treated
-    /// (a repeat for an answered id is `Status(400)`).
-    pub fn decisions(&self) -> Vec<(String, PostReply)> {
+    /// Sets how the first post for each request id is treated, whatever order the posts
+    /// come in (several pollers answer in any order).
+    pub fn treat_posts_for(&self, replies: impl IntoIterator<Item = (String, PostReply)>) {
+        self.shared.lock().post_replies_by_id.extend(replies);
+    }
+
+    /// Starts a new generation of connections, before starting a new function process:
+    /// [`parked`](Self::parked) counts only polls on connections accepted after this.
+    pub fn begin_generation(&self) {
+        let mut state = self.shared.lock();
+        state.generation += 1;
+        state.parked = 0;
+    }
+
+    /// How many polls of the current generation wait for an event: with none queued,
+    /// as many as the function has pollers once every one of them is idle.
+    pub fn parked(&self) -> usize {
+        self.shared.lock().parked
+    }
+
+    /// For each post to an invocation, in order: its request id, how it was treated (a
+    /// repeat for an answered id is `Status(400)`), and its index in
+    /// [`requests`](Self::requests).
+    pub fn decisions(&self) -> Vec<(String, PostReply, usize)> {
         self.shared.lock().decisions.clone()
     }
 
@@ -227,7 +256,7 @@ impl MockRuntimeApi {
         state
             .decisions
             .iter()
-            .filter(|(_, reply)| matching(reply))
+            .filter(|(_, reply, _)| matching(reply))
             .count()
     }
 
@@ -345,6 +374,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
         Err(_) => return,
     };
     let mut reader = BufReader::new(stream);
+    let generation = shared.lock().generation;
     for _ in 0..MOST_REQUESTS_PER_CONNECTION {
         let Some(request) = read_request(&mut reader, shared) else {
             return;
@@ -352,14 +382,15 @@ fn serve(stream: TcpStream, shared: &Shared) {
         let is_next = request.method == "GET" && request.path.ends_with("/runtime/invocation/next");
         let is_post = request.method == "POST";
         let path = request.path.clone();
-        {
+        let index = {
             let mut state = shared.lock();
             state.polls += usize::from(is_next);
             state.requests.push(request);
             shared.changed.notify_all();
-        }
+            state.requests.len() - 1
+        };
         let answer = if is_next {
-            match next_reply(shared) {
+            match next_reply(shared, generation) {
                 Some(Reply::Raw(bytes)) => {
                     let _ = writer.write_all(&bytes).and_then(|()| writer.flush());
                     return;
@@ -392,7 +423,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 br#"{"functionName":"f","functionVersion":"$LATEST","handler":"bootstrap"}"#,
             )
         } else if is_post {
-            match post_reply(shared, &path) {
+            match post_reply(shared, &path, index) {
                 PostReply::Status(200..=299) => response(202, &[], br#"{"status":"OK"}"#),
                 PostReply::Status(400) => response(
                     400,
@@ -442,39 +473,52 @@ fn hold(shared: &Shared) -> Option<()> {
 
 /// How to treat a post to `path`: a repeat for an answered request id is `400`; otherwise
 /// the next scripted treatment, or `202`. A `2xx` marks the id answered.
-fn post_reply(shared: &Shared, path: &str) -> PostReply {
+fn post_reply(shared: &Shared, path: &str, index: usize) -> PostReply {
     let mut state = shared.lock();
     let id = path.rsplit('/').nth(1).unwrap_or_default().to_owned();
     let is_invocation = path.contains("/runtime/invocation/");
     if is_invocation && state.answered.contains(&id) {
-        state.decisions.push((id, PostReply::Status(400)));
+        state.decisions.push((id, PostReply::Status(400), index));
         return PostReply::Status(400);
     }
     let reply = state
-        .post_replies
-        .pop_front()
+        .post_replies_by_id
+        .remove(&id)
+        .or_else(|| state.post_replies.pop_front())
         .unwrap_or(PostReply::Status(202));
     if is_invocation {
         // A dropped or silent post still arrived: the id counts as answered.
         if !matches!(reply, PostReply::Status(400..)) {
             state.answered.insert(id.clone());
         }
-        state.decisions.push((id, reply));
+        state.decisions.push((id, reply, index));
     }
     reply
 }
 
 /// The next scripted reply; with none queued, the poll blocks (as on Lambda) until one
-/// is queued or the mock stops.
-fn next_reply(shared: &Shared) -> Option<Reply> {
+/// is queued or the mock stops, counted as parked meanwhile if it is of the current
+/// `generation`.
+fn next_reply(shared: &Shared, generation: u64) -> Option<Reply> {
     let mut state = shared.lock();
+    let mut parked = false;
     loop {
-        if state.closed {
-            return None;
+        let reply = if state.closed {
+            Some(None)
+        } else {
+            state.replies.pop_front().map(Some)
+        };
+        if let Some(reply) = reply {
+            if parked && state.generation == generation {
+                state.parked -= 1;
+            }
+            state.served += usize::from(reply.is_some());
+            return reply;
         }
-        if let Some(reply) = state.replies.pop_front() {
-            state.served += 1;
-            return Some(reply);
+        if !parked && state.generation == generation {
+            parked = true;
+            state.parked += 1;
+            shared.changed.notify_all();
         }
         state = shared
             .changed

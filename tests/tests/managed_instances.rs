@@ -348,3 +348,20 @@ fn the_tenant_id_reaches_the_function_in_both_modes_and_a_bad_one_is_refused() {
         emulator.function.stop();
     }
 }
+
+#[test]
+fn a_bad_concurrency_is_one_line_from_the_emulator_and_none_from_its_function() {
+    let emulator = Emulator::start(CONCURRENT, &[("AWS_LAMBDA_MAX_CONCURRENCY", "lots")]);
+    let reply = emulator.invoke(&json!({"meet": 1, "then": "answer"}).to_string());
+    assert_eq!(reply.json()["met"], true);
+    let output = emulator.function.stop();
+    assert_eq!(
+        output.stderr.matches("AWS_LAMBDA_MAX_CONCURRENCY").count(),
+        1,
+        "{}",
+        output.stderr
+    );
+    assert!(output.stderr.contains(
+        "lambda_core: AWS_LAMBDA_MAX_CONCURRENCY=\"lots\" is not a positive whole number; counting it as 1"
+    ));
+}
