@@ -13,6 +13,7 @@
 
 mod build;
 mod check;
+mod concurrency;
 mod events;
 mod measure;
 mod mock;
@@ -28,6 +29,8 @@ struct Sizes {
     warm_events: usize,
     rounds: usize,
     large_events: usize,
+    /// Events per poller for the concurrency runs of a handler that sleeps 10 ms.
+    sleep_events_per_poller: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -35,12 +38,14 @@ const FULL: Sizes = Sizes {
     warm_events: 10_000,
     rounds: 3,
     large_events: 100,
+    sleep_events_per_poller: 100,
 };
 const SMOKE: Sizes = Sizes {
     cold_runs: 3,
     warm_events: 300,
     rounds: 1,
     large_events: 5,
+    sleep_events_per_poller: 10,
 };
 
 /// One line of the table: a peer's binaries for each event shape.
@@ -112,6 +117,8 @@ fn run(sizes: &Sizes, with_lambda_runtime: bool) -> Result<(), String> {
         }
     }
 
+    let concurrency = measure_concurrency(&paths, &warm_events, sizes, with_lambda_runtime)?;
+
     let build_times = if with_lambda_runtime {
         eprintln!("bench: clean builds (ours, then lambda_runtime)");
         Some((
@@ -121,7 +128,7 @@ fn run(sizes: &Sizes, with_lambda_runtime: bool) -> Result<(), String> {
     } else {
         None
     };
-    let table = report::render(
+    let mut table = report::render(
         &peers,
         &measured,
         &notes,
@@ -129,10 +136,58 @@ fn run(sizes: &Sizes, with_lambda_runtime: bool) -> Result<(), String> {
         sizes.warm_events,
         sizes.large_events,
     );
+    table.push_str(&concurrency);
     println!("{table}");
     std::fs::write(paths.out.join("report.md"), &table).map_err(|error| error.to_string())?;
     eprintln!("bench: every answer matched its event; the table is also in target/bench/report.md");
     Ok(())
+}
+
+/// The concurrency runs (see [`concurrency`]): ours, and lambda_runtime's
+/// `run_concurrent` when it is in this run; the rendered table.
+fn measure_concurrency(
+    paths: &Paths,
+    events: &[Vec<u8>],
+    sizes: &Sizes,
+    with_lambda_runtime: bool,
+) -> Result<String, String> {
+    const OURS: &str = "ours (musl)";
+    const THEIRS: &str = "lambda_runtime run_concurrent (musl, tuned)";
+    let build = |peer, profile, dir| Build {
+        peer,
+        target: MUSL,
+        profile,
+        extra: &[],
+        dir,
+    };
+    let ours = build("ours", "release", "ours");
+    let (ours_sleep, ours_echo) = (
+        ours.run(paths, "sleep_echo")?,
+        ours.run(paths, "echo_value")?,
+    );
+    let mut runtimes = vec![concurrency::Binaries {
+        label: OURS,
+        sleep: &ours_sleep,
+        echo: &ours_echo,
+    }];
+    let theirs = build("lambda-runtime", "tuned", "lambda-runtime");
+    let their_binaries = if with_lambda_runtime {
+        Some((
+            theirs.run(paths, "sleep_echo_concurrent")?,
+            theirs.run(paths, "echo_value_concurrent")?,
+        ))
+    } else {
+        None
+    };
+    if let Some((sleep, echo)) = &their_binaries {
+        runtimes.push(concurrency::Binaries {
+            label: THEIRS,
+            sleep,
+            echo,
+        });
+    }
+    let rows = concurrency::measure(&runtimes, events, sizes.sleep_events_per_poller)?;
+    Ok(concurrency::render(&rows, OURS, THEIRS))
 }
 
 /// Builds every peer; also returns notes on builds that are measured for size only.

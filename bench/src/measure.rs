@@ -29,7 +29,7 @@ pub fn cold(binary: &Path, runs: usize, event: &[u8]) -> Result<Cold, String> {
         let events = [event.to_vec()];
         let mock = Mock::start(&events).map_err(|error| error.to_string())?;
         let started = Instant::now();
-        let mut child = spawn(binary, &mock)?;
+        let mut child = spawn(binary, &mock, None)?;
         let answered = wait_while_running(&mock, &mut child, 1)?;
         stop(&mut child);
         let run = mock.finish();
@@ -58,8 +58,17 @@ pub struct Phase {
 
 /// Runs `events` through a fresh process, then checks every answer.
 pub fn phase(binary: &Path, events: &[Vec<u8>]) -> Result<Phase, String> {
+    phase_with(binary, events, None)
+}
+
+/// [`phase`], with `AWS_LAMBDA_MAX_CONCURRENCY` set to `concurrency` when given.
+pub fn phase_with(
+    binary: &Path,
+    events: &[Vec<u8>],
+    concurrency: Option<usize>,
+) -> Result<Phase, String> {
     let mock = Mock::start(events).map_err(|error| error.to_string())?;
-    let mut child = spawn(binary, &mock)?;
+    let mut child = spawn(binary, &mock, concurrency)?;
     let answered = wait_while_running(&mock, &mut child, events.len())?;
     let peak_rss_kib = peak_rss_kib(child.id());
     let cpu = cpu_time(child.id());
@@ -142,7 +151,7 @@ fn timing(run: &Run) -> Result<(f64, Vec<Duration>), String> {
 
 /// Starts the function; under `BENCH_WRAPPER` (a command and its arguments, such as
 /// `/usr/bin/strace -c -o /tmp/calls`) when profiling.
-fn spawn(binary: &Path, mock: &Mock) -> Result<Child, String> {
+fn spawn(binary: &Path, mock: &Mock, concurrency: Option<usize>) -> Result<Child, String> {
     let wrapper = std::env::var("BENCH_WRAPPER").unwrap_or_default();
     let mut words = wrapper.split_whitespace();
     let mut command = match words.next() {
@@ -153,10 +162,13 @@ fn spawn(binary: &Path, mock: &Mock) -> Result<Child, String> {
         }
         None => Command::new(binary),
     };
+    command.env_clear();
+    if let Some(concurrency) = concurrency {
+        command.env("AWS_LAMBDA_MAX_CONCURRENCY", concurrency.to_string());
+    }
     let log = std::fs::File::create(log_path())
         .map_err(|error| format!("{}: {error}", log_path().display()))?;
     command
-        .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", mock.address())
         // What Lambda always sets; lambda_runtime panics without them.
         .env("AWS_LAMBDA_FUNCTION_NAME", "bench")

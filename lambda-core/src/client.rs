@@ -26,6 +26,14 @@ const UNREACHABLE_AFTER: Duration = Duration::from_secs(3);
 /// as the largest single cost of an invocation. [`ResolveOnce`] has since replaced that
 /// resolver; the phases stay, as they bound each step of a post on its own.
 const POST_PHASE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The size of each connection's input and output buffer.
+const BUFFER_SIZE: usize = 16 * 1024;
+/// The largest head of an answer the client reads: ample for any head Lambda sends (a
+/// client context is at most 3,583 bytes), and below [`BUFFER_SIZE`], because ureq
+/// refuses a larger head only while its input buffer still has room; at the buffer's
+/// size it waits for the rest for ever. The head of a request must fit the output
+/// buffer whole (see [`Client::can_answer`]).
+const MOST_HEAD: usize = 12 * 1024;
 const USER_AGENT: &str = concat!("lambda-core/", env!("CARGO_PKG_VERSION"));
 const ERROR_TYPE_HEADER: &str = "lambda-runtime-function-error-type";
 const ERROR_CONTENT_TYPE: &str = "application/vnd.aws.lambda.error+json";
@@ -78,6 +86,13 @@ impl Client {
             // The Runtime API is on loopback: `HTTP_PROXY` and friends, often set for the
             // handler's own outbound calls, must never divert it.
             .proxy(None)
+            // Each connection touches all of both buffers (ureq fills them with zeros
+            // when it first uses them), and Managed Instances open one per poller: ureq's
+            // 128 KiB each cost 4 MiB of resident memory at 16 pollers. Bodies stream
+            // through in 16 KiB steps.
+            .input_buffer_size(BUFFER_SIZE)
+            .output_buffer_size(BUFFER_SIZE)
+            .max_response_header_size(MOST_HEAD)
             .build();
         // Plain TCP and our own resolver, through ureq's `unversioned` API (which is why
         // the workspace holds ureq to 3.5): no proxy connector in the chain and no
@@ -147,11 +162,12 @@ impl Client {
         }
     }
 
-    /// Whether an answer for `request_id` fits in a URL this client can send: a valid id
-    /// can still be too long for the HTTP client's URI limit.
-    pub(crate) fn can_answer(&self, request_id: &str) -> bool {
+    /// Whether the head of an answer to `request_id` fits in the output buffer, which
+    /// must hold it whole: a valid id (with its invocation id) can still be too long.
+    pub(crate) fn can_answer(&self, request_id: &str, invocation_id: Option<&str>) -> bool {
         const LONGEST_SUFFIX: &str = "/runtime/invocation//response";
-        self.runtime_base.len() + LONGEST_SUFFIX.len() + request_id.len() <= URI_LIMIT
+        let ids = request_id.len() + invocation_id.map_or(0, str::len);
+        self.runtime_base.len() + LONGEST_SUFFIX.len() + ids + HEAD_ROOM <= BUFFER_SIZE
     }
 
     /// `POST /runtime/invocation/{id}/response`.
@@ -316,8 +332,10 @@ impl Client {
     }
 }
 
-/// The longest URI the HTTP client (the `http` crate) accepts.
-const URI_LIMIT: usize = u16::MAX as usize - 1;
+/// What a post's head holds besides its URL and ids, at most: the request line's words,
+/// the host (at most 255 bytes), the user agent, the content type and length, and the
+/// error type (at most 73 bytes), each with its name.
+const HEAD_ROOM: usize = 1024;
 
 /// Whether a ureq error means the request never got an answer (worth retrying), rather
 /// than an answer that arrived and could not be read.
@@ -448,13 +466,15 @@ mod tests {
     }
 
     #[test]
-    fn an_id_too_long_for_a_url_cannot_be_answered() {
+    fn an_id_too_long_for_the_output_buffer_cannot_be_answered() {
         let client = Client::new(&RuntimeApi::parse("http://127.0.0.1:9001/base").unwrap());
-        assert!(client.can_answer("8476a536-e9f4-11e8-9739-2dfe598c3fcd"));
-        let longest =
-            URI_LIMIT - "http://127.0.0.1:9001/base/2018-06-01/runtime/invocation//response".len();
-        assert!(client.can_answer(&"a".repeat(longest)));
-        assert!(!client.can_answer(&"a".repeat(longest + 1)));
+        assert!(client.can_answer("8476a536-e9f4-11e8-9739-2dfe598c3fcd", Some("inv-1")));
+        let longest = BUFFER_SIZE
+            - HEAD_ROOM
+            - "http://127.0.0.1:9001/base/2018-06-01/runtime/invocation//response".len();
+        assert!(client.can_answer(&"a".repeat(longest), None));
+        assert!(!client.can_answer(&"a".repeat(longest + 1), None));
+        assert!(!client.can_answer(&"a".repeat(longest - 1), Some("ab")));
     }
 
     #[test]

@@ -246,6 +246,10 @@ impl RuntimeApi {
 /// wrong with it; see [`RuntimeApi::parse`].
 fn parse_parts(value: &str) -> Result<(&str, u16, &str), &'static str> {
     let trimmed = value.trim();
+    // Every request's head must fit the client's 16 KiB output buffer with the URL in it.
+    if trimmed.len() > 4096 {
+        return Err("it is longer than 4096 bytes");
+    }
     let rest = match trimmed.split_once("://") {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
         Some(_) => {
@@ -393,6 +397,18 @@ mod tests {
         assert!(root("127.0.0.1:65535").is_ok());
         assert!(root("localhost").is_ok());
         assert!(root("[::1]").is_ok());
+    }
+
+    #[test]
+    fn a_runtime_api_over_4096_bytes_is_refused() {
+        let longest = format!("127.0.0.1:9001/{}", "p".repeat(4096 - 15));
+        assert!(root(&longest).is_ok());
+        match root(&format!("{longest}p")) {
+            Err(Error::InvalidRuntimeApi { reason, .. }) => {
+                assert_eq!(reason, "it is longer than 4096 bytes");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

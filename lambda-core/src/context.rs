@@ -98,8 +98,9 @@ pub(crate) enum Unanswerable {
     NoRequestId,
     /// The request id cannot be put in a URL path safely.
     UnsafeInUrl(String),
-    /// The request id is safe, but the URL it makes is longer than the HTTP client sends.
-    TooLongForUrl(String),
+    /// The request id is safe, but with its invocation id it makes the head of an answer
+    /// longer than the HTTP client's buffer holds.
+    TooLong(String),
 }
 
 impl std::fmt::Display for Unanswerable {
@@ -115,9 +116,9 @@ impl std::fmt::Display for Unanswerable {
                     crate::Shown(id)
                 )
             }
-            Unanswerable::TooLongForUrl(id) => write!(
+            Unanswerable::TooLong(id) => write!(
                 f,
-                "the request id {:?} ({} bytes) makes a URL longer than the HTTP client sends",
+                "the request id {:?} ({} bytes) makes the head of an answer longer than the HTTP client's 16 KiB buffer",
                 crate::Shown(id),
                 id.len()
             ),

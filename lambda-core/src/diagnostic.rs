@@ -127,8 +127,10 @@ impl Diagnostic {
     }
 
     /// The `Lambda-Runtime-Function-Error-Type` header: `Runtime.X` or `Function.X`, where
-    /// `X` is an upper-case letter and letters only.
+    /// `X` is an upper-case letter and letters only, at most 64 of them (the header only
+    /// classifies; the report's `errorType` keeps the whole name).
     pub(crate) fn header_value(&self) -> String {
+        const MOST_LETTERS: usize = 64;
         let (prefix, name) = match self.error_type.split_once('.') {
             Some(("Runtime", name)) => ("Runtime", name),
             Some(("Function", name)) => ("Function", name),
@@ -137,7 +139,11 @@ impl Diagnostic {
                 self.error_type.rsplit('.').next().unwrap_or_default(),
             ),
         };
-        let mut letters: String = name.chars().filter(char::is_ascii_alphabetic).collect();
+        let mut letters: String = name
+            .chars()
+            .filter(char::is_ascii_alphabetic)
+            .take(MOST_LETTERS)
+            .collect();
         if let Some(first) = letters.get_mut(..1) {
             first.make_ascii_uppercase();
         }
@@ -324,6 +330,7 @@ mod tests {
 
     #[test]
     fn header_always_matches_what_lambda_accepts() {
+        let long = "A".repeat(100_000);
         let cases = [
             ("OrderError", "Function.OrderError"),
             ("Utf8Error", "Function.UtfError"),
@@ -339,6 +346,7 @@ mod tests {
             ("", "Function.Error"),
             ("123", "Function.Error"),
             ("Ünïcode", "Function.Ncode"),
+            (&long, &format!("Function.{}", "A".repeat(64))),
         ];
         for (error_type, header) in cases {
             let value = Diagnostic::new(error_type, "m").header_value();

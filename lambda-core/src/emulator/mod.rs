@@ -265,6 +265,10 @@ pub(crate) fn fuzz_read_request(
 fn client_context(encoded: &str) -> Result<String, &'static str> {
     const REFUSED: &str =
         "X-Amz-Client-Context must be a base64-encoded JSON object with no control characters";
+    // The Invoke API's own limit, which keeps the function's `/next` head small.
+    if encoded.len() > 3583 {
+        return Err("X-Amz-Client-Context must be at most 3583 bytes");
+    }
     let json = ids::decode_base64(encoded)
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or(REFUSED)?;
@@ -366,5 +370,10 @@ mod tests {
             assert!(client_context(&base64(bad)).is_err(), "{bad:?}");
         }
         assert!(client_context("not base64!").is_err());
+        let large = format!(r#"{{"custom":{{"a":"{}"}}}}"#, "x".repeat(2700));
+        assert_eq!(
+            client_context(&base64(&large)),
+            Err("X-Amz-Client-Context must be at most 3583 bytes")
+        );
     }
 }

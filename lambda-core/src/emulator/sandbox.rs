@@ -7,7 +7,7 @@ use super::answers::{self, error_json};
 use super::http::{self, Request, Response};
 use crate::invoke::PAYLOAD_LIMIT;
 use crate::{Shown, log};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::TcpListener;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
@@ -42,8 +42,44 @@ struct State {
     queued: VecDeque<Event>,
     /// Every invocation admitted and not yet taken back by its caller, by request id:
     /// queued, handed out, answered, or abandoned by a caller that stopped waiting.
-    invocations: HashMap<String, Invocation>,
+    invocations: Invocations,
     init_error: Option<Vec<u8>>,
+}
+
+/// The admitted invocations by request id: a list, as there are at most
+/// `AWS_LAMBDA_MAX_CONCURRENCY` of them, and a `HashMap` would add its hasher to every
+/// function binary.
+#[derive(Default)]
+struct Invocations(Vec<(String, Invocation)>);
+
+impl Invocations {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn insert(&mut self, request_id: String, invocation: Invocation) {
+        self.remove(&request_id);
+        self.0.push((request_id, invocation));
+    }
+
+    fn get(&self, request_id: &str) -> Option<&Invocation> {
+        self.0
+            .iter()
+            .find(|(id, _)| id == request_id)
+            .map(|(_, invocation)| invocation)
+    }
+
+    fn get_mut(&mut self, request_id: &str) -> Option<&mut Invocation> {
+        self.0
+            .iter_mut()
+            .find(|(id, _)| id == request_id)
+            .map(|(_, invocation)| invocation)
+    }
+
+    fn remove(&mut self, request_id: &str) -> Option<Invocation> {
+        let index = self.0.iter().position(|(id, _)| id == request_id)?;
+        Some(self.0.swap_remove(index).1)
+    }
 }
 
 /// Where one admitted invocation is.

@@ -1,0 +1,13 @@
+//! Sleeps 10 ms, then echoes the event, through AWS's `lambda_runtime::run_concurrent`
+//! (its `concurrency-tokio` feature), which serves `AWS_LAMBDA_MAX_CONCURRENCY` at once.
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::run_concurrent(service_fn(|event: LambdaEvent<serde_json::Value>| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        Ok::<_, Error>(event.payload)
+    }))
+    .await
+}
