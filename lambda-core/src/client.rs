@@ -26,10 +26,14 @@ const UNREACHABLE_AFTER: Duration = Duration::from_secs(3);
 /// as the largest single cost of an invocation. [`ResolveOnce`] has since replaced that
 /// resolver; the phases stay, as they bound each step of a post on its own.
 const POST_PHASE_TIMEOUT: Duration = Duration::from_secs(5);
-/// The size of each connection's input and output buffer.
-const BUFFER_SIZE: usize = 16 * 1024;
+/// The size of each connection's input buffer, which holds a whole head of an answer.
+const INPUT_BUFFER: usize = 16 * 1024;
+/// The size of each connection's output buffer, which holds a whole head of a request:
+/// the longest URL, with a base path of at most 4096 bytes, still leaves room for a
+/// request id and an invocation id of 1 KiB each.
+const OUTPUT_BUFFER: usize = 8 * 1024;
 /// The largest head of an answer the client reads: ample for any head Lambda sends (a
-/// client context is at most 3,583 bytes), and below [`BUFFER_SIZE`], because ureq
+/// client context is at most 3,583 bytes), and below [`INPUT_BUFFER`], because ureq
 /// refuses a larger head only while its input buffer still has room; at the buffer's
 /// size it waits for the rest for ever. The head of a request must fit the output
 /// buffer whole (see [`Client::can_answer`]).
@@ -89,9 +93,9 @@ impl Client {
             // Each connection touches all of both buffers (ureq fills them with zeros
             // when it first uses them), and Managed Instances open one per poller: ureq's
             // 128 KiB each cost 4 MiB of resident memory at 16 pollers. Bodies stream
-            // through in 16 KiB steps.
-            .input_buffer_size(BUFFER_SIZE)
-            .output_buffer_size(BUFFER_SIZE)
+            // through in steps of the buffers' size.
+            .input_buffer_size(INPUT_BUFFER)
+            .output_buffer_size(OUTPUT_BUFFER)
             .max_response_header_size(MOST_HEAD)
             .build();
         // Plain TCP and our own resolver, through ureq's `unversioned` API (which is why
@@ -167,7 +171,7 @@ impl Client {
     pub(crate) fn can_answer(&self, request_id: &str, invocation_id: Option<&str>) -> bool {
         const LONGEST_SUFFIX: &str = "/runtime/invocation//response";
         let ids = request_id.len() + invocation_id.map_or(0, str::len);
-        self.runtime_base.len() + LONGEST_SUFFIX.len() + ids + HEAD_ROOM <= BUFFER_SIZE
+        self.runtime_base.len() + LONGEST_SUFFIX.len() + ids + HEAD_ROOM <= OUTPUT_BUFFER
     }
 
     /// `POST /runtime/invocation/{id}/response`.
@@ -469,7 +473,7 @@ mod tests {
     fn an_id_too_long_for_the_output_buffer_cannot_be_answered() {
         let client = Client::new(&RuntimeApi::parse("http://127.0.0.1:9001/base").unwrap());
         assert!(client.can_answer("8476a536-e9f4-11e8-9739-2dfe598c3fcd", Some("inv-1")));
-        let longest = BUFFER_SIZE
+        let longest = OUTPUT_BUFFER
             - HEAD_ROOM
             - "http://127.0.0.1:9001/base/2018-06-01/runtime/invocation//response".len();
         assert!(client.can_answer(&"a".repeat(longest), None));

@@ -118,7 +118,7 @@ impl std::fmt::Display for Unanswerable {
             }
             Unanswerable::TooLong(id) => write!(
                 f,
-                "the request id {:?} ({} bytes) makes the head of an answer longer than the HTTP client's 16 KiB buffer",
+                "the request id {:?} ({} bytes) makes the head of an answer longer than the HTTP client's 8 KiB buffer",
                 crate::Shown(id),
                 id.len()
             ),

@@ -10,7 +10,6 @@ use crate::pollers::Pollers;
 use crate::{Context, Diagnostic, log};
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
-use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -100,11 +99,11 @@ impl<S, H: Handler<S>> Serving<'_, S, H> {
         }
     }
 
-    /// `AWS_LAMBDA_MAX_CONCURRENCY` pollers, each on a thread and a connection of its
-    /// own, sharing the handler and the state. The first poller whose Runtime API fails
-    /// ends the process: the others may be parked in `/next` for as long as Lambda
-    /// likes, and the invocations they are serving are abandoned, as the contract allows
-    /// (Lambda answers them).
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` pollers, each on a connection of its own, sharing the
+    /// handler and the state: this thread and N - 1 more. The first poller whose Runtime
+    /// API fails ends the process: the others may be parked in `/next` for as long as
+    /// Lambda likes, and the invocations they are serving are abandoned, as the contract
+    /// allows (Lambda answers them).
     pub(crate) fn on_threads(self) -> ExitCode
     where
         S: Sync,
@@ -116,68 +115,36 @@ impl<S, H: Handler<S>> Serving<'_, S, H> {
             state,
             handler,
         } = self;
-        let first_failure = FirstFailure::default();
+        let poller = |number: u32, client: Client| -> ! {
+            // A panic here is a bug in the runtime (the handler's are caught); it must
+            // not take a poller away without a word.
+            let served = panic::catch_unwind(AssertUnwindSafe(|| {
+                serve(&client, config, state, handler, TraceEnv::Leave)
+            }));
+            match served {
+                Ok(Ok(never)) => match never {},
+                Ok(Err(error)) => log(format_args!("{error}")),
+                Err(_) => log(format_args!("poller {number} panicked")),
+            }
+            // Not a return: the others would wait in `/next`, and the scope for them.
+            std::process::exit(1)
+        };
         thread::scope(|scope| {
-            let first_failure = &first_failure;
-            let mut first_client = Some(client);
-            for number in 1..=config.concurrency {
-                let client = first_client
-                    .take()
-                    .unwrap_or_else(|| Client::new(runtime_api));
-                let poller = move || {
-                    // A panic here is a bug in the runtime (the handler's are caught);
-                    // it must not take a poller away without a word.
-                    let served = panic::catch_unwind(AssertUnwindSafe(|| {
-                        serve(&client, config, state, handler, TraceEnv::Leave)
-                    }));
-                    first_failure.report(match served {
-                        Ok(Ok(never)) => match never {},
-                        Ok(Err(error)) => error.to_string(),
-                        Err(_) => format!("poller {number} panicked"),
-                    });
-                };
+            for number in 2..=config.concurrency {
+                let client = Client::new(runtime_api);
                 let spawned = thread::Builder::new()
                     .name(format!("lambda-poller-{number}"))
-                    .spawn_scoped(scope, poller);
+                    .spawn_scoped(scope, move || poller(number, client));
                 if let Err(error) = spawned {
-                    first_failure.report(format!(
+                    log(format_args!(
                         "cannot start poller {number} of {}: {error}",
                         config.concurrency
                     ));
-                    break;
+                    std::process::exit(1)
                 }
             }
-            log(format_args!("{}", first_failure.wait()));
-            // Not a return: the scope would wait for pollers parked in `/next`.
-            std::process::exit(1)
+            poller(1, client)
         })
-    }
-}
-
-/// The first failure among the pollers, which ends the process. (A `Mutex` and a
-/// `Condvar` rather than a channel, which measured 24 KiB of every binary.)
-#[derive(Default)]
-struct FirstFailure {
-    failure: Mutex<Option<String>>,
-    reported: Condvar,
-}
-
-impl FirstFailure {
-    fn report(&self, failure: String) {
-        let mut first = self.failure.lock().unwrap_or_else(|p| p.into_inner());
-        first.get_or_insert(failure);
-        self.reported.notify_all();
-    }
-
-    /// Waits for the first report: pollers end only by reporting.
-    fn wait(&self) -> String {
-        let mut first = self.failure.lock().unwrap_or_else(|p| p.into_inner());
-        loop {
-            if let Some(failure) = first.take() {
-                return failure;
-            }
-            first = self.reported.wait(first).unwrap_or_else(|p| p.into_inner());
-        }
     }
 }
 

@@ -206,10 +206,10 @@ fn a_runtime_api_whose_every_answer_is_unreadable_ends_the_process_naming_that()
 #[test]
 fn a_request_id_too_long_for_a_url_is_skipped_in_one_short_line() {
     let mock = MockRuntimeApi::start();
-    // A safe id that fits in the client's head limit (12 KiB) but, behind a long base
-    // path, makes the head of an answer longer than the client's 16 KiB buffer.
-    let base_path = "b".repeat(4_000);
-    let long_id = "a".repeat(11_500);
+    // A safe id that fits in the client's head limit (12 KiB) but makes the head of an
+    // answer longer than the client's 8 KiB output buffer.
+    let base_path = "b".repeat(300);
+    let long_id = "a".repeat(7_500);
     mock.push_event(Event::new(&long_id, answer(json!(1))));
     mock.push_event(Event::new("after", answer(json!(2))));
     let address = format!("http://{}/{base_path}", mock.address());
@@ -233,7 +233,7 @@ fn a_request_id_too_long_for_a_url_is_skipped_in_one_short_line() {
     );
     assert!(
         lines[0].ends_with(
-            "(11500 bytes) makes the head of an answer longer than the HTTP client's 16 KiB buffer"
+            "(7500 bytes) makes the head of an answer longer than the HTTP client's 8 KiB buffer"
         ),
         "{}",
         lines[0]
