@@ -33,7 +33,13 @@ pub(crate) const MOST_POLLERS: u32 = 1600;
 /// `AWS_LAMBDA_MAX_CONCURRENCY`, checked: 1 to [`MOST_POLLERS`]; anything else is a
 /// warning and 1, or the cap.
 pub(crate) fn parse_concurrency(value: &str, warnings: &mut Vec<String>) -> u32 {
-    match value.trim().parse::<u64>() {
+    let digits = value.trim();
+    // A number too large even for a u64 is still a number: the cap, not 1.
+    let parsed = match digits.parse::<u64>() {
+        Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => Ok(u64::MAX),
+        parsed => parsed,
+    };
+    match parsed {
         Ok(0) | Err(_) => {
             warnings.push(format!(
                 "{CONCURRENCY}={value:?} is not a positive whole number; counting it as 1"
@@ -41,9 +47,9 @@ pub(crate) fn parse_concurrency(value: &str, warnings: &mut Vec<String>) -> u32 
             1
         }
         Ok(slots) if slots <= u64::from(MOST_POLLERS) => slots as u32,
-        Ok(slots) => {
+        Ok(_) => {
             warnings.push(format!(
-                "{CONCURRENCY}={slots} is more than the {MOST_POLLERS} invocations one process serves at once here; serving {MOST_POLLERS}"
+                "{CONCURRENCY}={digits} is more than the {MOST_POLLERS} invocations one process serves at once here; serving {MOST_POLLERS}"
             ));
             MOST_POLLERS
         }
@@ -246,7 +252,7 @@ impl RuntimeApi {
 /// wrong with it; see [`RuntimeApi::parse`].
 fn parse_parts(value: &str) -> Result<(&str, u16, &str), &'static str> {
     let trimmed = value.trim();
-    // Every request's head must fit the client's 16 KiB output buffer with the URL in it.
+    // Every request's head must fit the client's 8 KiB output buffer with the URL in it.
     if trimmed.len() > 4096 {
         return Err("it is longer than 4096 bytes");
     }

@@ -113,7 +113,8 @@ fn log(message: std::fmt::Arguments<'_>) {
         .replace('\n', "\\n");
     // One write: standard error is unbuffered, and `writeln!` would write the prefix, the
     // text and the newline apart, so another process on the same pipe (the emulator and
-    // its function share one) could split the line.
+    // its function share one), or another poller, could split the line. A pipe keeps a
+    // write of up to 4 096 bytes whole; network text in a line is cut to 64 characters.
     let _ = std::io::stderr().write_all(format!("lambda_core: {line}\n").as_bytes());
 }
 

@@ -42,6 +42,9 @@ fn park(client: &Client, identifier: &str) {
             return;
         }
     }
+    log(format_args!(
+        "stopped waiting for extension events: {MOST_ANSWERS} answers to a wait Lambda never answers"
+    ));
 }
 
 fn on_sigterm(hook: fn()) {

@@ -366,3 +366,46 @@ fn a_bad_concurrency_is_one_line_from_the_emulator_and_none_from_its_function() 
         "lambda_core: AWS_LAMBDA_MAX_CONCURRENCY=\"lots\" is not a positive whole number; counting it as 1"
     ));
 }
+
+#[test]
+fn a_child_whose_every_slot_timed_out_is_replaced() {
+    let release = release_path("replaced");
+    let emulator = Emulator::start(
+        CONCURRENT,
+        &[
+            ("AWS_LAMBDA_MAX_CONCURRENCY", "1"),
+            ("AWS_LAMBDA_FUNCTION_TIMEOUT", "1"),
+        ],
+    );
+    let pid = emulator.function.pid();
+    let stuck = emulator.invoke(&json!({"meet": 1, "then": {"hold_until": release}}).to_string());
+    assert_eq!(stuck.json()["errorType"], "Sandbox.Timedout");
+    let first_child = children(pid);
+    assert_eq!(first_child.len(), 1);
+
+    // Its only slot is held by an invocation that still runs: the child is replaced.
+    let served = emulator.invoke(&json!({"meet": 1, "then": "answer"}).to_string());
+    assert_eq!(
+        (served.status, served.is_function_error()),
+        (200, false),
+        "{}",
+        served.body
+    );
+    let second_child = children(pid);
+    assert_eq!(second_child.len(), 1);
+    assert_ne!(second_child, first_child);
+    let output = emulator.function.stop();
+    assert!(
+        output.stderr.contains(
+            "lambda_core: every invocation in the function process timed out and is still running; replacing the process"
+        ),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(
+        output.stderr.matches("Init Duration").count(),
+        2,
+        "{}",
+        output.stderr
+    );
+}

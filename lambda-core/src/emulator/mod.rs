@@ -122,25 +122,27 @@ pub(crate) fn serve(config: &Config) -> ExitCode {
     ));
     http::serve(
         listener,
-        INVOKE_LIMITS,
+        invoke_limits(config.local.concurrency),
         Arc::new(move |request, peer: &http::Peer| invoke(&supervisor, request, peer)),
     );
     ExitCode::SUCCESS
 }
 
-/// What the Invoke endpoint accepts. Invokes run one at a time (or N at a time in
-/// Managed Instances mode); the others wait their turn holding a connection and their
-/// body. 128 connections take 128 of the usual 1 024
-/// file descriptors; 4 full-size bodies waiting (24 MiB) bound the memory queued callers
-/// hold; a caller silent for 10 s between requests, or whose request takes over 30 s to
-/// arrive (or its answer to be read), is disconnected.
-const INVOKE_LIMITS: http::Limits = http::Limits {
-    body: REQUEST_LIMIT,
-    bodies_held: 4 * REQUEST_LIMIT,
-    connections: 128,
-    idle: std::time::Duration::from_secs(10),
-    request: std::time::Duration::from_secs(30),
-};
+/// What the Invoke endpoint accepts. Invokes run one at a time, the others waiting
+/// their turn holding a connection and their body (or, in Managed Instances mode, N at
+/// a time and one more refused). 128 connections (plus N in that mode) take 128 of the
+/// usual 1 024 file descriptors; 4 full-size bodies held (24 MiB) bound the memory
+/// callers hold; a caller silent for 10 s between requests, or whose request takes
+/// over 30 s to arrive (or its answer to be read), is disconnected.
+fn invoke_limits(concurrency: Option<u32>) -> http::Limits {
+    http::Limits {
+        body: REQUEST_LIMIT,
+        bodies_held: 4 * REQUEST_LIMIT,
+        connections: 128 + concurrency.map_or(0, |n| n as usize),
+        idle: std::time::Duration::from_secs(10),
+        request: std::time::Duration::from_secs(30),
+    }
+}
 
 /// One Invoke call. By default calls wait their turn, as the function serves one at a
 /// time; in Managed Instances mode one over the concurrency is refused with `429`.

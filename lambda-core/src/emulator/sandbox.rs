@@ -23,7 +23,7 @@ pub(crate) struct Event {
     pub(crate) body: Vec<u8>,
 }
 
-/// What the function posted for the current event.
+/// What the function posted for an invocation.
 pub(crate) enum Answer {
     /// `/response`: the body and its content type.
     Response { body: Vec<u8>, content_type: String },
@@ -164,11 +164,11 @@ impl Sandbox {
     }
 
     /// Queues `event` for the next `/next`, unless `most` invocations are already
-    /// admitted and not yet taken back (Managed Instances mode); false then.
-    pub(crate) fn admit(&self, event: Event, most: Option<usize>) -> bool {
+    /// admitted and not yet taken back (Managed Instances mode); then it is handed back.
+    pub(crate) fn admit(&self, event: Event, most: Option<usize>) -> Result<(), Event> {
         let mut state = self.lock();
         if most.is_some_and(|most| state.invocations.len() >= most) {
-            return false;
+            return Err(event);
         }
         let invocation = Invocation {
             invocation_id: event.invocation_id.clone(),
@@ -179,15 +179,34 @@ impl Sandbox {
             .insert(event.request_id.clone(), invocation);
         state.queued.push_back(event);
         self.shared.1.notify_all();
-        true
+        Ok(())
     }
 
-    /// Waits up to `wait` for the answer to `request_id`, or an init error, and takes
-    /// the answer.
-    pub(crate) fn wait(&self, request_id: &str, wait: Duration) -> Option<Result<Answer, Vec<u8>>> {
+    /// Whether every invocation admitted is one whose caller was told it timed out and
+    /// the function still holds: none will ever free its slot if the handler never
+    /// returns.
+    pub(crate) fn all_abandoned(&self) -> bool {
+        let state = self.lock();
+        state
+            .invocations
+            .0
+            .iter()
+            .all(|(_, invocation)| matches!(invocation.stage, Stage::Abandoned))
+    }
+
+    /// Waits up to `wait` for the answer to `request_id`, or an init error, of the
+    /// process of `generation`, and takes the answer. `None` once that process has been
+    /// replaced: its invocations are gone, and the init error is another process's.
+    pub(crate) fn wait(
+        &self,
+        request_id: &str,
+        generation: u64,
+        wait: Duration,
+    ) -> Option<Result<Answer, Vec<u8>>> {
         let mut state = self.lock();
         let ready = |state: &State| {
-            state.init_error.is_some()
+            state.generation != generation
+                || state.init_error.is_some()
                 || matches!(
                     state.invocations.get(request_id),
                     Some(Invocation {
@@ -202,6 +221,9 @@ impl Sandbox {
                 .1
                 .wait_timeout(state, wait)
                 .map_or_else(|p| p.into_inner().0, |(s, _)| s);
+        }
+        if state.generation != generation {
+            return None;
         }
         if let Some(init_error) = &state.init_error {
             return Some(Err(init_error.clone()));
@@ -462,7 +484,6 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
         let sandbox = Sandbox::start(listener, "s", Duration::from_secs(30), 1).unwrap();
-        sandbox.reset();
         let event = |id: &str| Event {
             request_id: id.to_owned(),
             invocation_id: format!("inv-{id}"),
@@ -471,8 +492,12 @@ mod tests {
         };
         let next = "GET /s/2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 
-        assert!(sandbox.admit(event("a"), Some(1)));
-        assert!(!sandbox.admit(event("b"), Some(1)), "over the concurrency");
+        let generation = sandbox.reset();
+        assert!(sandbox.admit(event("a"), Some(1)).is_ok());
+        assert!(
+            sandbox.admit(event("b"), Some(1)).is_err(),
+            "over the concurrency"
+        );
         assert_eq!(
             call(address, next, "lambda-runtime-invocation-id"),
             (200, Some("inv-a".to_owned()))
@@ -482,19 +507,25 @@ mod tests {
         assert_eq!(post(address, "a", Some("inv-a")), 202);
         assert_eq!(post(address, "a", Some("inv-a")), 400, "answered already");
         assert!(matches!(
-            sandbox.wait("a", Duration::ZERO),
+            sandbox.wait("a", generation, Duration::ZERO),
             Some(Ok(Answer::Response { .. }))
         ));
 
         // A caller that stopped waiting: the late answer is stale, and frees the slot.
-        assert!(sandbox.admit(event("c"), Some(1)));
+        assert!(sandbox.admit(event("c"), Some(1)).is_ok());
         assert_eq!(call(address, next, "").0, 200);
+        assert!(!sandbox.all_abandoned());
         sandbox.abandon("c");
+        assert!(sandbox.all_abandoned());
         assert!(
-            !sandbox.admit(event("d"), Some(1)),
+            sandbox.admit(event("d"), Some(1)).is_err(),
             "the function still holds c"
         );
         assert_eq!(post(address, "c", None), 410);
-        assert!(sandbox.admit(event("d"), Some(1)));
+        assert!(sandbox.admit(event("d"), Some(1)).is_ok());
+
+        // A new process: waits on the old one end, whatever the new one does.
+        assert_ne!(sandbox.reset(), generation);
+        assert!(sandbox.wait("d", generation, Duration::ZERO).is_none());
     }
 }

@@ -145,15 +145,7 @@ impl Supervisor {
         let request_id = ids::request_id();
         let event = self.event(&request_id, invoke);
         let queued = Instant::now();
-        let admitted = {
-            let mut current = lock(&self.current);
-            self.ensure_process(&mut current).map(|()| {
-                let most = self.concurrency.map(|n| n as usize);
-                self.sandbox
-                    .admit(event, most)
-                    .then_some(current.generation)
-            })
-        };
+        let admitted = self.admit(event);
         let ended = match admitted {
             Ok(None) => {
                 return Err(Refused::Throttled {
@@ -186,6 +178,34 @@ impl Supervisor {
         })
     }
 
+    /// Queues `event` for the function process, starting one if none runs; `Ok(None)`
+    /// when Managed Instances mode is full. Full of invocations that all timed out and
+    /// still run, the process can never serve again (a handler that never returns
+    /// keeps its slot): it is replaced, with one line, as Lambda recycles such an
+    /// environment.
+    fn admit(&self, event: Event) -> std::io::Result<Option<u64>> {
+        let most = self.concurrency.map(|n| n as usize);
+        let mut current = lock(&self.current);
+        self.ensure_process(&mut current)?;
+        let event = match self.sandbox.admit(event, most) {
+            Ok(()) => return Ok(Some(current.generation)),
+            Err(event) => event,
+        };
+        if !self.sandbox.all_abandoned() {
+            return Ok(None);
+        }
+        crate::log(format_args!(
+            "every invocation in the function process timed out and is still running; replacing the process"
+        ));
+        stop(&mut current);
+        self.ensure_process(&mut current)?;
+        Ok(self
+            .sandbox
+            .admit(event, most)
+            .ok()
+            .map(|()| current.generation))
+    }
+
     fn start_line(&self, request_id: &str) {
         lambda_line(format_args!(
             "START RequestId: {request_id} Version: {}",
@@ -196,8 +216,11 @@ impl Supervisor {
     /// Starts a function process if none runs (or the last one ended).
     fn ensure_process(&self, current: &mut Current) -> std::io::Result<()> {
         if let Some(process) = &mut current.process {
-            if matches!(process.child.try_wait(), Ok(None)) {
-                return Ok(());
+            match process.child.try_wait() {
+                Ok(None) => return Ok(()),
+                // Kept for the invocations it held, which learn of it later.
+                Ok(Some(status)) => current.exited = Some((current.generation, status.to_string())),
+                Err(_) => {}
             }
             stop(current);
         }
@@ -246,7 +269,10 @@ impl Supervisor {
     fn wait(&self, request_id: &str, generation: u64) -> Ended {
         let until = Instant::now() + Duration::from_secs(self.settings.timeout_secs);
         loop {
-            match self.sandbox.wait(request_id, Duration::from_millis(10)) {
+            match self
+                .sandbox
+                .wait(request_id, generation, Duration::from_millis(10))
+            {
                 Some(Ok(Answer::Response { body, content_type })) => {
                     return Ended {
                         body,
@@ -275,7 +301,8 @@ impl Supervisor {
                     self.settings.timeout_secs
                 );
                 let timed_out = Ended::failed(error_json("Sandbox.Timedout", &message));
-                if self.concurrency.is_none() {
+                // A process still in init cannot serve anything: replaced in both modes.
+                if self.concurrency.is_none() || self.sandbox.init_done().is_none() {
                     return timed_out;
                 }
                 self.sandbox.abandon(request_id);
