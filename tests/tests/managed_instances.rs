@@ -283,23 +283,33 @@ fn an_invoke_over_the_concurrency_is_throttled_with_429() {
     emulator.function.stop();
 }
 
-#[test]
-fn a_timed_out_invocation_in_managed_instances_mode_leaves_the_process_serving() {
-    let release = release_path("timeout");
+/// An emulator in Managed Instances mode with `concurrency` and a 1 s timeout, and an
+/// invocation of it that overran (it holds until `release` exists): the reply, and the
+/// one function process, which is left running.
+fn start_with_an_overrun(
+    concurrency: &str,
+    release: &std::path::Path,
+) -> (Emulator, InvokeReply, Vec<u32>) {
     let emulator = Emulator::start(
         CONCURRENT,
         &[
-            ("AWS_LAMBDA_MAX_CONCURRENCY", "2"),
+            ("AWS_LAMBDA_MAX_CONCURRENCY", concurrency),
             ("AWS_LAMBDA_FUNCTION_TIMEOUT", "1"),
         ],
     );
-    let pid = emulator.function.pid();
     let overrun = emulator.invoke(&json!({"meet": 1, "then": {"hold_until": release}}).to_string());
     assert!(overrun.is_function_error(), "{}", overrun.body);
     assert_eq!(overrun.json()["errorType"], "Sandbox.Timedout");
-    let child = children(pid);
+    let child = children(emulator.function.pid());
     assert_eq!(child.len(), 1, "the process was not left running");
+    (emulator, overrun, child)
+}
 
+#[test]
+fn a_timed_out_invocation_in_managed_instances_mode_leaves_the_process_serving() {
+    let release = release_path("timeout");
+    let (emulator, overrun, child) = start_with_an_overrun("2", &release);
+    let pid = emulator.function.pid();
     // The other slot serves while the overrun one still runs.
     let served = emulator.invoke(&json!({"meet": 1, "then": "answer"}).to_string());
     assert_eq!(
@@ -370,18 +380,8 @@ fn a_bad_concurrency_is_one_line_from_the_emulator_and_none_from_its_function() 
 #[test]
 fn a_child_whose_every_slot_timed_out_is_replaced() {
     let release = release_path("replaced");
-    let emulator = Emulator::start(
-        CONCURRENT,
-        &[
-            ("AWS_LAMBDA_MAX_CONCURRENCY", "1"),
-            ("AWS_LAMBDA_FUNCTION_TIMEOUT", "1"),
-        ],
-    );
+    let (emulator, _, first_child) = start_with_an_overrun("1", &release);
     let pid = emulator.function.pid();
-    let stuck = emulator.invoke(&json!({"meet": 1, "then": {"hold_until": release}}).to_string());
-    assert_eq!(stuck.json()["errorType"], "Sandbox.Timedout");
-    let first_child = children(pid);
-    assert_eq!(first_child.len(), 1);
 
     // Its only slot is held by an invocation that still runs: the child is replaced.
     let served = emulator.invoke(&json!({"meet": 1, "then": "answer"}).to_string());
