@@ -1,6 +1,7 @@
 //! Configuration, read once from the environment at start-up.
 
 use crate::error::RuntimeError as Error;
+use crate::logging;
 use std::sync::Arc;
 
 /// The variable through which the built-in emulator tells a function process that it
@@ -56,6 +57,53 @@ pub(crate) fn parse_concurrency(value: &str, warnings: &mut Vec<String>) -> u32 
     }
 }
 
+/// The logging settings. JSON is the default on Lambda Managed Instances, where text
+/// cannot be chosen (`AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances`), and for
+/// the emulator in that mode (`AWS_LAMBDA_MAX_CONCURRENCY` set), as AWS's RIE has it.
+fn logging_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
+) -> logging::Settings {
+    let defaults = logging::Settings::default();
+    let text = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+    let managed = text("AWS_LAMBDA_INITIALIZATION_TYPE")
+        .is_some_and(|kind| kind.trim() == "lambda-managed-instances")
+        || (text("AWS_LAMBDA_RUNTIME_API").is_none() && lookup(CONCURRENCY).is_some());
+    let format = match text("AWS_LAMBDA_LOG_FORMAT") {
+        None if managed => logging::Format::Json,
+        None => defaults.format,
+        Some(value) if value.trim().eq_ignore_ascii_case("json") => logging::Format::Json,
+        Some(value) if value.trim().eq_ignore_ascii_case("text") => logging::Format::Text,
+        Some(value) => {
+            warnings.push(format!(
+                "AWS_LAMBDA_LOG_FORMAT={value:?} is neither Text nor JSON; using {}",
+                if managed { "JSON" } else { "Text" }
+            ));
+            if managed {
+                logging::Format::Json
+            } else {
+                defaults.format
+            }
+        }
+    };
+    let level = match text("AWS_LAMBDA_LOG_LEVEL") {
+        None => defaults.level,
+        Some(value) => logging::Level::parse(&value).unwrap_or_else(|| {
+            warnings.push(format!(
+                "AWS_LAMBDA_LOG_LEVEL={value:?} is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL; using INFO"
+            ));
+            defaults.level
+        }),
+    };
+    let dependencies = text("LAMBDA_LOG_DEPENDENCIES")
+        .is_some_and(|value| matches!(value.trim(), "1" | "true" | "TRUE" | "True"));
+    logging::Settings {
+        format,
+        level,
+        dependencies,
+    }
+}
+
 /// What the process needs to know, read from the environment once and checked once.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Config {
@@ -64,6 +112,9 @@ pub(crate) struct Config {
     /// `AWS_LAMBDA_MAX_CONCURRENCY` (Lambda Managed Instances): how many invocations
     /// may run at once; 1 when unset or not a positive whole number.
     pub(crate) concurrency: u32,
+    /// How lines are written: `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`,
+    /// `LAMBDA_LOG_DEPENDENCIES`.
+    pub(crate) logging: logging::Settings,
     /// The function's own settings, shared with every [`Context`](crate::Context).
     pub(crate) function: Arc<FunctionInfo>,
     /// What only a local run reads.
@@ -181,9 +232,11 @@ impl Config {
                     .map(|value| parse_concurrency(&value, &mut warnings)),
             }
         };
+        let logging = logging_settings(&lookup, &mut warnings);
         Ok(Config {
             runtime_api,
             concurrency,
+            logging,
             emulator_pid: number(EMULATOR_PID),
             function: Arc::new(FunctionInfo {
                 name: text("AWS_LAMBDA_FUNCTION_NAME"),

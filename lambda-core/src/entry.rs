@@ -26,6 +26,7 @@ pub fn run<S, H: Handler<S>>(
             return ExitCode::FAILURE;
         }
     };
+    crate::logging::configure(config.logging);
     #[cfg(feature = "emulator")]
     if let Some(emulator_pid) = config.emulator_pid {
         crate::emulator::end_with_emulator(emulator_pid);

@@ -83,10 +83,13 @@ fn install_panic_hook() {
                 .unwrap_or_else(|| "an unknown location".to_owned());
             let thread = std::thread::current();
             let thread = thread.name().unwrap_or("unnamed");
-            crate::log(format_args!(
-                "thread '{thread}' panicked at {location}: {}",
-                panic_message(info.payload())
-            ));
+            crate::log_at(
+                crate::logging::Level::Error,
+                format_args!(
+                    "thread '{thread}' panicked at {location}: {}",
+                    panic_message(info.payload())
+                ),
+            );
             // `try_with`: a panic while thread-locals are torn down must not panic again.
             let _ = PANIC_LOCATION.try_with(|cell| {
                 if let Ok(mut slot) = cell.try_borrow_mut() {

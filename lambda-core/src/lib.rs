@@ -49,11 +49,16 @@ mod error;
 mod handler;
 mod init;
 mod invoke;
+#[cfg(feature = "log")]
+mod log_records;
+mod logging;
 mod pollers;
 mod report;
 mod runtime;
 mod shutdown;
 mod signal;
+#[cfg(feature = "tracing")]
+mod tracing_events;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -104,18 +109,15 @@ pub use error::Error;
 /// ```
 pub use lambda_macros::lambda;
 
-/// Writes one runtime message as one line on standard error.
+/// Writes one runtime message, a warning, as one line on standard error (see
+/// [`logging`]).
 fn log(message: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let line = message
-        .to_string()
-        .replace('\r', "\\r")
-        .replace('\n', "\\n");
-    // One write: standard error is unbuffered, and `writeln!` would write the prefix, the
-    // text and the newline apart, so another process on the same pipe (the emulator and
-    // its function share one), or another poller, could split the line. A pipe keeps a
-    // write of up to 4 096 bytes whole; network text in a line is cut to 64 characters.
-    let _ = std::io::stderr().write_all(format!("lambda_core: {line}\n").as_bytes());
+    logging::runtime_line(logging::Level::Warn, message);
+}
+
+/// Writes one runtime message at `level`.
+fn log_at(level: logging::Level, message: std::fmt::Arguments<'_>) {
+    logging::runtime_line(level, message);
 }
 
 /// Text from the network as a log line shows it: its first 64 characters, then `…`,

@@ -6,8 +6,9 @@ use crate::context::{self, Unanswerable};
 use crate::error::RuntimeError as Error;
 use crate::handler::{Handler, Outcome};
 use crate::invoke;
+use crate::logging::{self, Level};
 use crate::pollers::Pollers;
-use crate::{Context, Diagnostic, log};
+use crate::{Context, Diagnostic, log, log_at};
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 use std::thread;
@@ -29,11 +30,18 @@ pub(crate) fn run<S, H: Handler<S>>(
     // Before any thread exists (init may start some), so that every thread inherits it.
     if shutdown.is_some() {
         if let Err(error) = crate::signal::block_sigterm() {
-            log(format_args!(
-                "cannot block SIGTERM for the shutdown hook: {error}"
-            ));
+            log_at(
+                Level::Fatal,
+                format_args!("cannot block SIGTERM for the shutdown hook: {error}"),
+            );
             return ExitCode::FAILURE;
         }
+    }
+    // `cfg(panic)` is the profile's: cargo builds every crate of a binary with it.
+    if cfg!(panic = "abort") {
+        log(format_args!(
+            "this binary was built with panic = \"abort\": a panic ends the process, and Lambda reports Runtime.ExitError instead of Runtime.Panic; set panic = \"unwind\" in the release profile"
+        ));
     }
     let client = Client::new(runtime_api);
 
@@ -41,10 +49,7 @@ pub(crate) fn run<S, H: Handler<S>>(
     let state = match invoke::init(init) {
         Ok(state) => state,
         Err(report) => {
-            log(format_args!(
-                "init failed: {}: {}",
-                report.error_type, report.error_message
-            ));
+            logging::report_line(Level::Fatal, "init failed", &report);
             if let Err(error) = client.report_init_error(&report) {
                 log(format_args!("could not report the init error: {error}"));
             }
@@ -58,6 +63,7 @@ pub(crate) fn run<S, H: Handler<S>>(
             return fatal(&error);
         }
     }
+    logging::install_facades();
 
     pollers.serve(Serving {
         config,
@@ -123,8 +129,8 @@ impl<S, H: Handler<S>> Serving<'_, S, H> {
             }));
             match served {
                 Ok(Ok(never)) => match never {},
-                Ok(Err(error)) => log(format_args!("{error}")),
-                Err(_) => log(format_args!("poller {number} panicked")),
+                Ok(Err(error)) => log_at(Level::Fatal, format_args!("{error}")),
+                Err(_) => log_at(Level::Fatal, format_args!("poller {number} panicked")),
             }
             // Not a return: the others would wait in `/next`, and the scope for them.
             std::process::exit(1)
@@ -136,10 +142,13 @@ impl<S, H: Handler<S>> Serving<'_, S, H> {
                     .name(format!("lambda-poller-{number}"))
                     .spawn_scoped(scope, move || poller(number, client));
                 if let Err(error) = spawned {
-                    log(format_args!(
-                        "cannot start poller {number} of {}: {error}",
-                        config.concurrency
-                    ));
+                    log_at(
+                        Level::Fatal,
+                        format_args!(
+                            "cannot start poller {number} of {}: {error}",
+                            config.concurrency
+                        ),
+                    );
                     std::process::exit(1)
                 }
             }
@@ -224,6 +233,11 @@ fn serve<S>(
                 continue;
             }
         };
+        // Every line until the answer is posted carries the invocation's ids.
+        let _invocation = logging::Invocation::enter(
+            &parsed.context.request_id,
+            parsed.context.tenant_id.as_deref(),
+        );
         for warning in &parsed.warnings {
             log(format_args!("{}: {warning}", parsed.context.request_id));
         }
@@ -256,10 +270,7 @@ fn answer(
     let posted = match outcome {
         Outcome::Response => client.respond(id, invocation_id, response)?,
         Outcome::Error(report) => {
-            log(format_args!(
-                "{id}: {}: {}",
-                report.error_type, report.error_message
-            ));
+            logging::report_line(Level::Error, id, report);
             client.report_error(id, invocation_id, report)?
         }
     };
@@ -289,7 +300,7 @@ fn skip(unanswerable: &Unanswerable) {
 }
 
 fn fatal(error: &Error) -> ExitCode {
-    log(format_args!("{error}"));
+    log_at(Level::Fatal, format_args!("{error}"));
     ExitCode::FAILURE
 }
 

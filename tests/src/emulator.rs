@@ -21,11 +21,23 @@ impl Emulator {
     }
 
     /// An emulator already started, its URL read from its `listening on` line (the first
-    /// line but for warnings about the settings).
+    /// line but for warnings about the settings), in text or JSON.
     pub fn from_function(function: Function) -> Emulator {
-        const LISTENING: &str = "lambda_core: listening on ";
-        let line = function.wait_for_stderr_line(|line| line.starts_with(LISTENING));
-        let url = line[LISTENING.len()..].to_owned();
+        const LISTENING: &str = "listening on ";
+        let url_in = |line: &str| -> Option<String> {
+            if let Some(url) = line.strip_prefix("lambda_core: listening on ") {
+                return Some(url.to_owned());
+            }
+            let json: Value = serde_json::from_str(line).ok()?;
+            Some(
+                json["message"]
+                    .as_str()?
+                    .strip_prefix(LISTENING)?
+                    .to_owned(),
+            )
+        };
+        let line = function.wait_for_stderr_line(|line| url_in(line).is_some());
+        let url = url_in(&line).unwrap_or_default();
         assert!(
             url.starts_with("http://127.0.0.1:")
                 && url.ends_with("/2015-03-31/functions/function/invocations"),

@@ -11,6 +11,9 @@ use std::thread;
 const CONCURRENT: &str = env!("CARGO_BIN_EXE_fixture_concurrent");
 const LOCAL_STATE: &str = env!("CARGO_BIN_EXE_fixture_local_state");
 const INSPECT: &str = env!("CARGO_BIN_EXE_fixture_inspect");
+/// The emulator's Managed Instances mode writes JSON lines by default; these tests read
+/// the text ones.
+const TEXT: (&str, &str) = ("AWS_LAMBDA_LOG_FORMAT", "Text");
 
 /// An event for `fixture_concurrent`: wait until `meet` invocations are in flight at
 /// once, then do `then`; its trace header names it.
@@ -203,7 +206,7 @@ fn release_path(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn the_emulator_in_managed_instances_mode_runs_n_invokes_in_one_process_at_once() {
-    let emulator = Emulator::start(CONCURRENT, &[("AWS_LAMBDA_MAX_CONCURRENCY", "3")]);
+    let emulator = Emulator::start(CONCURRENT, &[("AWS_LAMBDA_MAX_CONCURRENCY", "3"), TEXT]);
     let replies = invoke_all(&emulator, &json!({"meet": 3, "then": "answer"}), 3);
     let mut threads = HashSet::new();
     for reply in &replies {
@@ -237,7 +240,7 @@ fn the_emulator_in_managed_instances_mode_runs_n_invokes_in_one_process_at_once(
 #[test]
 fn an_invoke_over_the_concurrency_is_throttled_with_429() {
     let release = release_path("throttle");
-    let emulator = Emulator::start(CONCURRENT, &[("AWS_LAMBDA_MAX_CONCURRENCY", "2")]);
+    let emulator = Emulator::start(CONCURRENT, &[("AWS_LAMBDA_MAX_CONCURRENCY", "2"), TEXT]);
     let hold = json!({"meet": 1, "then": {"hold_until": release}});
     let holders = {
         let url = emulator.url.clone();
@@ -295,6 +298,7 @@ fn start_with_an_overrun(
         &[
             ("AWS_LAMBDA_MAX_CONCURRENCY", concurrency),
             ("AWS_LAMBDA_FUNCTION_TIMEOUT", "1"),
+            TEXT,
         ],
     );
     let overrun = emulator.invoke(&json!({"meet": 1, "then": {"hold_until": release}}).to_string());
@@ -338,7 +342,7 @@ fn a_timed_out_invocation_in_managed_instances_mode_leaves_the_process_serving()
 
 #[test]
 fn the_tenant_id_reaches_the_function_in_both_modes_and_a_bad_one_is_refused() {
-    for env in [vec![], vec![("AWS_LAMBDA_MAX_CONCURRENCY", "2")]] {
+    for env in [vec![], vec![("AWS_LAMBDA_MAX_CONCURRENCY", "2"), TEXT]] {
         let emulator = Emulator::start(INSPECT, &env);
         let reply = curl(
             &emulator.url,
@@ -362,7 +366,7 @@ fn the_tenant_id_reaches_the_function_in_both_modes_and_a_bad_one_is_refused() {
 
 #[test]
 fn a_bad_concurrency_is_one_line_from_the_emulator_and_none_from_its_function() {
-    let emulator = Emulator::start(CONCURRENT, &[("AWS_LAMBDA_MAX_CONCURRENCY", "lots")]);
+    let emulator = Emulator::start(CONCURRENT, &[("AWS_LAMBDA_MAX_CONCURRENCY", "lots"), TEXT]);
     let reply = emulator.invoke(&json!({"meet": 1, "then": "answer"}).to_string());
     assert_eq!(reply.json()["met"], true);
     let output = emulator.function.stop();

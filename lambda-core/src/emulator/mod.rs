@@ -117,9 +117,14 @@ pub(crate) fn serve(config: &Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    log(format_args!(
-        "listening on http://{bound}{INVOKE_PREFIX}function/invocations"
-    ));
+    // Whatever AWS_LAMBDA_LOG_LEVEL says: it is how the user finds the endpoint.
+    crate::logging::Line {
+        level: crate::logging::Level::Info,
+        logger: crate::logging::RUNTIME,
+        message: &format_args!("listening on http://{bound}{INVOKE_PREFIX}function/invocations"),
+        fields: Vec::new(),
+    }
+    .write_always();
     http::serve(
         listener,
         invoke_limits(config.local.concurrency),

@@ -13,7 +13,7 @@
 use super::answers::error_json;
 use super::ids;
 use super::lock;
-use super::log_lines::{Millis, lambda_line, micros, millis, peak_memory_mb};
+use super::log_lines::{self, millis, peak_memory_mb};
 use super::process::{Process, Spawner};
 use super::sandbox::{Answer, Event, Sandbox};
 use super::settings::{Settings, set_function_environment};
@@ -53,6 +53,8 @@ struct Ended {
     body: Vec<u8>,
     content_type: String,
     function_error: bool,
+    /// The platform's word for it: `success`, `error`, `failure` or `timeout`.
+    status: &'static str,
     /// The function process must go (it failed init, exited or overran in the default
     /// mode).
     reset: bool,
@@ -65,6 +67,7 @@ impl Ended {
             body,
             content_type: "application/json".to_owned(),
             function_error: true,
+            status: "failure",
             reset: true,
         }
     }
@@ -153,21 +156,22 @@ impl Supervisor {
                 });
             }
             Ok(Some(generation)) => {
-                self.start_line(&request_id);
+                log_lines::start(&request_id, &self.settings.version);
                 let ended = self.wait(&request_id, generation);
-                self.report(&request_id, queued);
+                self.report(&request_id, queued, &ended);
                 if ended.reset {
                     self.stop_process(generation);
                 }
                 ended
             }
             Err(error) => {
-                self.start_line(&request_id);
-                self.report(&request_id, queued);
-                Ended::failed(error_json(
+                log_lines::start(&request_id, &self.settings.version);
+                let ended = Ended::failed(error_json(
                     "Runtime.Unknown",
                     &format!("could not start the function: {error}"),
-                ))
+                ));
+                self.report(&request_id, queued, &ended);
+                ended
             }
         };
         Ok(Reply {
@@ -206,13 +210,6 @@ impl Supervisor {
             .map(|()| current.generation))
     }
 
-    fn start_line(&self, request_id: &str) {
-        lambda_line(format_args!(
-            "START RequestId: {request_id} Version: {}",
-            self.settings.version
-        ));
-    }
-
     /// Starts a function process if none runs (or the last one ended).
     fn ensure_process(&self, current: &mut Current) -> std::io::Result<()> {
         if let Some(process) = &mut current.process {
@@ -225,6 +222,7 @@ impl Supervisor {
             stop(current);
         }
         current.generation = self.sandbox.reset();
+        log_lines::init_start(&self.settings, self.concurrency.is_some());
         let child = self.spawner.spawn()?;
         current.process = Some(Process {
             child,
@@ -278,11 +276,13 @@ impl Supervisor {
                         body,
                         content_type,
                         function_error: false,
+                        status: "success",
                         reset: false,
                     };
                 }
                 Some(Ok(Answer::Error(body))) => {
                     return Ended {
+                        status: "error",
                         reset: false,
                         ..Ended::failed(body)
                     };
@@ -300,7 +300,10 @@ impl Supervisor {
                     "RequestId: {request_id} Error: Task timed out after {}.00 seconds",
                     self.settings.timeout_secs
                 );
-                let timed_out = Ended::failed(error_json("Sandbox.Timedout", &message));
+                let timed_out = Ended {
+                    status: "timeout",
+                    ..Ended::failed(error_json("Sandbox.Timedout", &message))
+                };
                 // A process still in init cannot serve anything: replaced in both modes.
                 if self.concurrency.is_none() || self.sandbox.init_done().is_none() {
                     return timed_out;
@@ -340,28 +343,28 @@ impl Supervisor {
         }
     }
 
-    /// Lambda's END and REPORT lines.
-    fn report(&self, request_id: &str, queued: Instant) {
+    /// Lambda's END and REPORT lines, or its `platform.runtimeDone` and
+    /// `platform.report` records.
+    fn report(&self, request_id: &str, queued: Instant, ended: &Ended) {
         let init_done = self.sandbox.init_done();
         let started = init_done.map_or(queued, |done| done.max(queued));
-        let duration = started.elapsed();
-        let (mut peak, mut init) = (String::new(), String::new());
+        let mut report = log_lines::Report {
+            request_id,
+            status: ended.status,
+            duration: started.elapsed(),
+            produced_bytes: ended.body.len(),
+            memory_mb: &self.settings.memory_mb,
+            peak_mb: None,
+            init: None,
+        };
         if let Some(process) = &mut lock(&self.current).process {
-            if let Some(peak_mb) = peak_memory_mb(process.child.id()) {
-                peak = format!("\tMax Memory Used: {peak_mb} MB");
-            }
+            report.peak_mb = peak_memory_mb(process.child.id());
             if let (false, Some(done)) = (process.init_reported, init_done) {
-                let duration = done.saturating_duration_since(process.spawned);
-                init = format!("\tInit Duration: {} ms", Millis(duration));
+                report.init = Some(done.saturating_duration_since(process.spawned));
                 process.init_reported = true;
             }
         }
-        lambda_line(format_args!(
-            "END RequestId: {request_id}\nREPORT RequestId: {request_id}\tDuration: {} ms\tBilled Duration: {} ms\tMemory Size: {} MB{peak}{init}",
-            Millis(duration),
-            micros(duration).div_ceil(1000),
-            self.settings.memory_mb
-        ));
+        report.write();
     }
 }
 
