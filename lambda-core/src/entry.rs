@@ -22,7 +22,7 @@ pub fn run<S, H: Handler<S>>(
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
-            crate::log(format_args!("{error}"));
+            crate::log_at(crate::logging::Level::Fatal, format_args!("{error}"));
             return ExitCode::FAILURE;
         }
     };
@@ -55,8 +55,11 @@ fn run_locally(config: &Config) -> ExitCode {
 
 #[cfg(not(feature = "emulator"))]
 fn run_locally(_: &Config) -> ExitCode {
-    crate::log(format_args!(
-        "AWS_LAMBDA_RUNTIME_API is not set, and this binary was built without the `emulator` feature that runs it locally"
-    ));
+    crate::log_at(
+        crate::logging::Level::Fatal,
+        format_args!(
+            "AWS_LAMBDA_RUNTIME_API is not set, and this binary was built without the `emulator` feature that runs it locally"
+        ),
+    );
     ExitCode::FAILURE
 }

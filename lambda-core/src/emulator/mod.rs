@@ -47,9 +47,10 @@ pub(crate) use supervisor::Supervisor;
 /// Called first thing in a process the emulator started.
 pub(crate) fn end_with_emulator(emulator_pid: u32) {
     if !follow_parent(libc::SIGKILL, emulator_pid) {
-        log(format_args!(
-            "the emulator that started this process is gone; exiting"
-        ));
+        crate::log_at(
+            crate::logging::Level::Fatal,
+            format_args!("the emulator that started this process is gone; exiting"),
+        );
         std::process::exit(1);
     }
 }
@@ -65,9 +66,10 @@ fn end_with_parent() {
         return;
     };
     if !follow_parent(libc::SIGTERM, parent) {
-        log(format_args!(
-            "the process that started the emulator is gone; exiting"
-        ));
+        crate::log_at(
+            crate::logging::Level::Fatal,
+            format_args!("the process that started the emulator is gone; exiting"),
+        );
         std::process::exit(1);
     }
 }
@@ -93,16 +95,22 @@ pub(crate) fn serve(config: &Config) -> ExitCode {
     let listener = match TcpListener::bind(address) {
         Ok(listener) => listener,
         Err(error) => {
-            log(format_args!(
-                "cannot listen on {address} (set LAMBDA_EMULATOR_ADDRESS to another address): {error}"
-            ));
+            crate::log_at(
+                crate::logging::Level::Fatal,
+                format_args!(
+                    "cannot listen on {address} (set LAMBDA_EMULATOR_ADDRESS to another address): {error}"
+                ),
+            );
             return ExitCode::FAILURE;
         }
     };
     let bound = match listener.local_addr() {
         Ok(bound) => bound,
         Err(error) => {
-            log(format_args!("cannot read the bound address: {error}"));
+            crate::log_at(
+                crate::logging::Level::Fatal,
+                format_args!("cannot read the bound address: {error}"),
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -113,7 +121,10 @@ pub(crate) fn serve(config: &Config) -> ExitCode {
     let supervisor = match unsafe { Supervisor::start(config) } {
         Ok(supervisor) => Arc::new(supervisor),
         Err(error) => {
-            log(format_args!("cannot start the emulator: {error}"));
+            crate::log_at(
+                crate::logging::Level::Fatal,
+                format_args!("cannot start the emulator: {error}"),
+            );
             return ExitCode::FAILURE;
         }
     };

@@ -18,7 +18,10 @@ pub(crate) fn run(config: &Config) -> ExitCode {
     let supervisor = match unsafe { Supervisor::start(config) } {
         Ok(supervisor) => supervisor,
         Err(error) => {
-            log(format_args!("cannot start the emulator: {error}"));
+            crate::log_at(
+                crate::logging::Level::Fatal,
+                format_args!("cannot start the emulator: {error}"),
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -30,7 +33,10 @@ pub(crate) fn run(config: &Config) -> ExitCode {
             Ok(Some(event)) => event,
             Ok(None) => break,
             Err(error) => {
-                log(format_args!("could not read standard input: {error}"));
+                crate::log_at(
+                    crate::logging::Level::Fatal,
+                    format_args!("could not read standard input: {error}"),
+                );
                 return ExitCode::FAILURE;
             }
         };
@@ -57,7 +63,10 @@ pub(crate) fn run(config: &Config) -> ExitCode {
         };
         failed += usize::from(function_error);
         if let Err(error) = print_line(&body) {
-            log(format_args!("could not write to standard output: {error}"));
+            crate::log_at(
+                crate::logging::Level::Fatal,
+                format_args!("could not write to standard output: {error}"),
+            );
             return ExitCode::FAILURE;
         }
     }
