@@ -61,7 +61,7 @@ pub(crate) fn parse_concurrency(value: &str, warnings: &mut Vec<String>) -> u32 
 /// cannot be chosen (`AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances`), and for
 /// the emulator in that mode (`AWS_LAMBDA_MAX_CONCURRENCY` set), as AWS's RIE has it.
 fn logging_settings(
-    lookup: &impl Fn(&str) -> Option<String>,
+    lookup: &dyn Fn(&str) -> Option<String>,
     warnings: &mut Vec<String>,
 ) -> logging::Settings {
     let defaults = logging::Settings::default();
@@ -182,6 +182,12 @@ impl Config {
     /// Reads the process environment.
     pub(crate) fn from_env() -> Result<Config, Error> {
         Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Only the logging settings (their warnings come with [`Config::from_env`]): known
+    /// first, so that even a configuration error is written in the right format.
+    pub(crate) fn logging_from_env() -> logging::Settings {
+        logging_settings(&|name: &str| std::env::var(name).ok(), &mut Vec::new())
     }
 
     /// Reads the variables through `lookup`, so tests need not touch the environment. An
@@ -511,6 +517,65 @@ mod tests {
                 )]
             );
         }
+    }
+
+    #[test]
+    fn log_format_and_level_read_in_any_case_with_json_the_default_on_managed_instances() {
+        let settings = |pairs: &[(&str, &str)]| {
+            let mut warnings = Vec::new();
+            let pairs: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect();
+            let lookup = move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+            };
+            (logging_settings(&lookup, &mut warnings), warnings)
+        };
+        let (json, none) = settings(&[
+            ("AWS_LAMBDA_LOG_FORMAT", "json"),
+            ("AWS_LAMBDA_LOG_LEVEL", "debug"),
+        ]);
+        assert_eq!(
+            (json.format, json.level, none.len()),
+            (logging::Format::Json, logging::Level::Debug, 0)
+        );
+        let (managed, _) = settings(&[
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", "lambda-managed-instances"),
+        ]);
+        assert_eq!(managed.format, logging::Format::Json);
+        let (emulated, _) = settings(&[("AWS_LAMBDA_MAX_CONCURRENCY", "4")]);
+        assert_eq!(
+            emulated.format,
+            logging::Format::Json,
+            "the emulator's Managed Instances mode"
+        );
+        let (chosen, _) = settings(&[
+            ("AWS_LAMBDA_MAX_CONCURRENCY", "4"),
+            ("AWS_LAMBDA_LOG_FORMAT", "TEXT"),
+        ]);
+        assert_eq!(chosen.format, logging::Format::Text);
+        let (fallback, warnings) = settings(&[
+            ("AWS_LAMBDA_LOG_FORMAT", "yaml"),
+            ("AWS_LAMBDA_LOG_LEVEL", "loud"),
+        ]);
+        assert_eq!(
+            (fallback.format, fallback.level),
+            (logging::Format::Text, logging::Level::Info)
+        );
+        assert_eq!(
+            warnings,
+            [
+                "AWS_LAMBDA_LOG_FORMAT=\"yaml\" is neither Text nor JSON; using Text",
+                "AWS_LAMBDA_LOG_LEVEL=\"loud\" is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL; using INFO",
+            ]
+        );
+        let (plain, _) = settings(&[("LAMBDA_LOG_DEPENDENCIES", "1")]);
+        assert!(plain.dependencies);
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub fn run<S, H: Handler<S>>(
     pollers: impl Pollers<S, H>,
     handler: H,
 ) -> ExitCode {
+    crate::logging::configure(Config::logging_from_env());
+    crate::invoke::install_panic_hook();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -26,7 +28,6 @@ pub fn run<S, H: Handler<S>>(
             return ExitCode::FAILURE;
         }
     };
-    crate::logging::configure(config.logging);
     #[cfg(feature = "emulator")]
     if let Some(emulator_pid) = config.emulator_pid {
         crate::emulator::end_with_emulator(emulator_pid);

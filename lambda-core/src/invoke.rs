@@ -72,8 +72,10 @@ fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, Diagnostic> {
 
 /// Replaces the default panic hook, which prints several lines, with one that prints one
 /// line (`panicked at src/main.rs:4:5: boom`) and records the location for the report.
-/// Installed once, before `init` runs, so a hook the user sets in `init` wins.
-fn install_panic_hook() {
+/// Installed once, at start (and before `init` runs in any case), so that a panic
+/// anywhere in the process is one line in the configured format, and a hook the user
+/// sets in `init` wins.
+pub(crate) fn install_panic_hook() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         panic::set_hook(Box::new(|info| {

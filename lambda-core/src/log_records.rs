@@ -53,7 +53,7 @@ impl<'kvs> VisitSource<'kvs> for Fields {
         } else if let Some(flag) = value.to_bool() {
             Value::Json(flag.to_string())
         } else {
-            Value::Text(value.to_string())
+            Value::Text(logging::display(&value))
         };
         self.0.push((key.as_str().to_owned(), value));
         Ok(())

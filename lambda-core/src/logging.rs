@@ -202,10 +202,13 @@ impl Line<'_> {
                 push_json_field(&mut line, "tenantId", &tenant_id);
             }
         }
+        let mut written: Vec<&str> = Vec::new();
         for (key, value) in &self.fields {
-            if RESERVED.contains(&key.as_str()) {
+            // The line's own keys, and a key a record repeats, are written once.
+            if RESERVED.contains(&key.as_str()) || written.contains(&key.as_str()) {
                 continue;
             }
+            written.push(key);
             match value {
                 Value::Text(text) => push_json_field(&mut line, key, text),
                 Value::Json(json) => {
@@ -324,7 +327,15 @@ fn push_key(line: &mut String, key: &str) {
 
 fn push_json_field(line: &mut String, key: &str, value: &dyn Display) {
     push_key(line, key);
-    push_json_string(line, &value.to_string());
+    push_json_string(line, &display(value));
+}
+
+/// `value` as text; a `Display` that fails leaves what it wrote, where `to_string` would
+/// panic inside the user's `log::info!`.
+pub(crate) fn display(value: &dyn Display) -> String {
+    let mut text = String::new();
+    let _ = write!(text, "{value}");
+    text
 }
 
 /// `text` as a JSON string, escaped as JSON requires.

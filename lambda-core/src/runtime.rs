@@ -49,9 +49,14 @@ pub(crate) fn run<S, H: Handler<S>>(
     let state = match invoke::init(init) {
         Ok(state) => state,
         Err(report) => {
+            // Written before the report: Lambda (and the emulator) may end the process
+            // as soon as the report arrives.
             logging::report_line(Level::Fatal, "init failed", &report);
             if let Err(error) = client.report_init_error(&report) {
-                log(format_args!("could not report the init error: {error}"));
+                log_at(
+                    Level::Fatal,
+                    format_args!("could not report the init error: {error}"),
+                );
             }
             return ExitCode::FAILURE;
         }

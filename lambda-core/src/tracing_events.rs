@@ -3,7 +3,7 @@
 //! fields as fields. Spans are accepted and not written.
 
 use crate::logging::{self, Level, Line, Value};
-use std::fmt::{self, Debug};
+use std::fmt::{self, Debug, Write as _};
 use std::sync::atomic::{AtomicU64, Ordering};
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
@@ -104,7 +104,8 @@ impl Visit for Fields {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        let text = format!("{value:?}");
+        let mut text = String::new();
+        let _ = write!(text, "{value:?}");
         if field.name() == "message" {
             self.message = text;
         } else {

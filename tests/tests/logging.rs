@@ -227,7 +227,11 @@ fn concurrent_invocations_each_stamp_their_own_request_id() {
             json!({"meet": 2, "then": "answer"}).to_string(),
         ));
     }
-    mock.wait_for_posts(2);
+    let requests = mock.wait_for_posts(2);
+    assert!(
+        posts(&requests).iter().all(|post| post.path.ends_with("/response")),
+        "the two invocations never overlapped: {requests:#?}"
+    );
     let lines = json_lines(&function.stop());
     for id in ["left", "right"] {
         let mine = with_message(&lines, &format!("log handling {id}"));
@@ -306,4 +310,13 @@ fn the_emulator_in_json_mode_writes_platform_records() {
         report["metrics"]["billedDurationMs"].is_number(),
         "{report}"
     );
+}
+
+#[test]
+fn the_emulator_warns_once_about_a_bad_level_and_its_function_process_not_again() {
+    let emulator = Emulator::start(LOGGING, &[("AWS_LAMBDA_LOG_LEVEL", "loud")]);
+    let reply = emulator.invoke(&command("answer"));
+    assert_eq!(reply.status, 200);
+    let output = emulator.function.stop();
+    assert_eq!(output.stderr.matches("AWS_LAMBDA_LOG_LEVEL").count(), 1, "{}", output.stderr);
 }

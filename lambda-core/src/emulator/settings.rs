@@ -62,6 +62,7 @@ pub(crate) unsafe fn set_function_environment(
     sandbox: SocketAddr,
     secret: &str,
     concurrency: Option<u32>,
+    logging: crate::logging::Settings,
 ) {
     let log_group = format!("/aws/lambda/{}", s.function_name);
     let initialization_type = match concurrency {
@@ -82,10 +83,17 @@ pub(crate) unsafe fn set_function_environment(
     unsafe {
         std::env::set_var("AWS_LAMBDA_RUNTIME_API", format!("{sandbox}/{secret}"));
         std::env::set_var(EMULATOR_PID, std::process::id().to_string());
-        // Checked once, here: the function process gets the number this emulator uses.
+        // Checked once, here: the function process gets the values this emulator uses,
+        // so it neither warns about them again nor picks another format.
         if let Some(concurrency) = concurrency {
             std::env::set_var(CONCURRENCY, concurrency.to_string());
         }
+        let format = match logging.format {
+            crate::logging::Format::Json => "JSON",
+            crate::logging::Format::Text => "Text",
+        };
+        std::env::set_var("AWS_LAMBDA_LOG_FORMAT", format);
+        std::env::set_var("AWS_LAMBDA_LOG_LEVEL", logging.level.name());
         for (name, value) in defaults {
             if !user_set.contains(&name) {
                 std::env::set_var(name, value);

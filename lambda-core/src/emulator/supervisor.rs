@@ -118,6 +118,7 @@ impl Supervisor {
                 listener.local_addr()?,
                 &secret,
                 concurrency,
+                config.logging,
             )
         };
         // A connection of the function's may stay silent while its handler runs, which

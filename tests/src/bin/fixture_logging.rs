@@ -76,6 +76,9 @@ fn handler(command: Command, ctx: &Context, in_flight: &InFlight) -> Result<Stri
                 .0;
         }
         counts.0 -= 1;
+        if counts.1 < command.meet {
+            return Err(format!("{} invocations were never in flight at once", command.meet));
+        }
     }
     let id = &ctx.request_id;
     log::info!(order = 7, paid = true; "log handling {id}");
