@@ -229,7 +229,9 @@ fn concurrent_invocations_each_stamp_their_own_request_id() {
     }
     let requests = mock.wait_for_posts(2);
     assert!(
-        posts(&requests).iter().all(|post| post.path.ends_with("/response")),
+        posts(&requests)
+            .iter()
+            .all(|post| post.path.ends_with("/response")),
         "the two invocations never overlapped: {requests:#?}"
     );
     let lines = json_lines(&function.stop());
@@ -318,5 +320,10 @@ fn the_emulator_warns_once_about_a_bad_level_and_its_function_process_not_again(
     let reply = emulator.invoke(&command("answer"));
     assert_eq!(reply.status, 200);
     let output = emulator.function.stop();
-    assert_eq!(output.stderr.matches("AWS_LAMBDA_LOG_LEVEL").count(), 1, "{}", output.stderr);
+    assert_eq!(
+        output.stderr.matches("AWS_LAMBDA_LOG_LEVEL").count(),
+        1,
+        "{}",
+        output.stderr
+    );
 }

@@ -77,7 +77,10 @@ fn handler(command: Command, ctx: &Context, in_flight: &InFlight) -> Result<Stri
         }
         counts.0 -= 1;
         if counts.1 < command.meet {
-            return Err(format!("{} invocations were never in flight at once", command.meet));
+            return Err(format!(
+                "{} invocations were never in flight at once",
+                command.meet
+            ));
         }
     }
     let id = &ctx.request_id;
