@@ -113,7 +113,9 @@ pub(crate) struct Config {
     /// may run at once; 1 when unset or not a positive whole number.
     pub(crate) concurrency: u32,
     /// How lines are written: `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`,
-    /// `LAMBDA_LOG_DEPENDENCIES`.
+    /// `LAMBDA_LOG_DEPENDENCIES` (in effect from [`Config::logging_from_env`]; the
+    /// emulator passes these to its function process).
+    #[cfg_attr(not(feature = "emulator"), allow(dead_code))]
     pub(crate) logging: logging::Settings,
     /// The function's own settings, shared with every [`Context`](crate::Context).
     pub(crate) function: Arc<FunctionInfo>,

@@ -13,8 +13,30 @@ const EARLIEST_PLAUSIBLE_DEADLINE_MS: u64 = 1_000_000_000_000;
 /// The invocation's metadata, handed to the handler beside the event.
 ///
 /// Every field but `request_id` is optional: emulators and local runs leave some out, and
-/// a missing or malformed header never stops the invocation. `Default` is there for unit
-/// tests of a handler.
+/// a missing or malformed header never stops the invocation.
+///
+/// In a unit test, start from `Context::default()` and set the fields the handler reads.
+/// (The struct is `#[non_exhaustive]`, so that Lambda's new headers can become fields:
+/// outside this crate a struct literal, even with `..Default::default()`, does not
+/// compile.)
+///
+/// ```
+/// use lambda_core::{Context, FunctionInfo};
+/// use std::sync::Arc;
+/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+///
+/// let mut ctx = Context::default();
+/// ctx.request_id = "req-1".to_owned();
+/// ctx.tenant_id = Some("tenant-7".to_owned());
+/// // A deadline three seconds from now, as Lambda sends it.
+/// let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+/// ctx.deadline_ms = Some((now + Duration::from_secs(3)).as_millis() as u64);
+/// let mut function = FunctionInfo::default();
+/// function.name = Some("orders".to_owned());
+/// ctx.function = Arc::new(function);
+///
+/// assert!(ctx.remaining_time().is_some_and(|left| left <= Duration::from_secs(3)));
+/// ```
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Context {
@@ -26,8 +48,9 @@ pub struct Context {
     /// `Lambda-Runtime-Invoked-Function-Arn`: the ARN the caller invoked (it names the
     /// alias or version, so it can differ between invocations).
     pub invoked_function_arn: Option<String>,
-    /// `Lambda-Runtime-Trace-Id`: the AWS X-Ray tracing header. The runtime also puts it
-    /// in the `_X_AMZN_TRACE_ID` environment variable for the invocation.
+    /// `Lambda-Runtime-Trace-Id`: the AWS X-Ray tracing header. With one poller the
+    /// runtime also puts it in the `_X_AMZN_TRACE_ID` environment variable for the
+    /// invocation; with several (Lambda Managed Instances) it is only here.
     pub xray_trace_id: Option<String>,
     /// `Lambda-Runtime-Client-Context`: the client context sent by the AWS Mobile SDK,
     /// as JSON; `None` when absent, empty or not JSON.

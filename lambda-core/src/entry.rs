@@ -3,16 +3,19 @@
 //! [`runtime`](crate::runtime); locally, the emulator, which starts this same binary again
 //! as a child against a Runtime API of its own, so the child runs the Lambda loop too.
 
+use crate::cli::{self, Asked};
 use crate::config::Config;
 use crate::handler::Handler;
+use crate::logging::Level;
 use crate::pollers::Pollers;
 use crate::{Diagnostic, runtime};
 use std::process::ExitCode;
 
 /// The generated `main`: runs as a Lambda runtime when `AWS_LAMBDA_RUNTIME_API` is set,
 /// and as its own emulator otherwise.
+///
 /// `pollers` is what the generated code found out about the state's type (see
-/// [`crate::pollers`]).
+/// `pollers.rs`).
 pub fn run<S, H: Handler<S>>(
     init: impl FnOnce() -> Result<S, Diagnostic>,
     shutdown: Option<fn()>,
@@ -41,12 +44,37 @@ pub fn run<S, H: Handler<S>>(
     }
 }
 
-/// Serves the Invoke endpoint when asked to (`--serve`) or when a person is at the
-/// terminal; otherwise invokes the function with the events on standard input.
-#[cfg(feature = "emulator")]
+/// Reads the command line first: `--help` prints what the binary can do locally, an
+/// unknown flag is refused (exit 2). Then serves the Invoke endpoint when asked to
+/// (`--serve`) or when a person is at the terminal, and otherwise invokes the function
+/// with the events on standard input.
 fn run_locally(config: &Config) -> ExitCode {
+    let binary = std::env::args()
+        .next()
+        .and_then(|path| {
+            std::path::Path::new(&path)
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "bootstrap".to_owned());
+    match cli::parse(std::env::args_os().skip(1)) {
+        Asked::Help => {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(cli::help(&binary).as_bytes());
+            ExitCode::SUCCESS
+        }
+        Asked::Unknown(flag) => {
+            crate::log_at(Level::Fatal, format_args!("{}", cli::unknown(&flag)));
+            ExitCode::from(2)
+        }
+        Asked::Serve => emulate(config, true),
+        Asked::Default => emulate(config, false),
+    }
+}
+
+#[cfg(feature = "emulator")]
+fn emulate(config: &Config, serve: bool) -> ExitCode {
     use std::io::IsTerminal;
-    let serve = std::env::args_os().skip(1).any(|arg| arg == "--serve");
     if serve || std::io::stdin().is_terminal() {
         crate::emulator::serve(config)
     } else {
@@ -55,9 +83,9 @@ fn run_locally(config: &Config) -> ExitCode {
 }
 
 #[cfg(not(feature = "emulator"))]
-fn run_locally(_: &Config) -> ExitCode {
+fn emulate(_: &Config, _: bool) -> ExitCode {
     crate::log_at(
-        crate::logging::Level::Fatal,
+        Level::Fatal,
         format_args!(
             "AWS_LAMBDA_RUNTIME_API is not set, and this binary was built without the `emulator` feature that runs it locally"
         ),

@@ -37,6 +37,7 @@
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod cli;
 mod client;
 mod codec;
 mod config;

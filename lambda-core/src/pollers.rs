@@ -31,7 +31,7 @@ impl<S> StateProbe<S> {
     }
 }
 
-/// Picks [`SharedState`] for a state that is `Sync`.
+/// Picks `SharedState` for a state that is `Sync`.
 pub trait ViaSharedState {
     /// The case.
     fn lambda_pollers(&self) -> SharedState {
@@ -40,7 +40,7 @@ pub trait ViaSharedState {
 }
 impl<S: Sync> ViaSharedState for &StateProbe<S> {}
 
-/// Picks [`LocalState`] for any other state.
+/// Picks `LocalState` for any other state.
 pub trait ViaLocalState<S> {
     /// The case.
     fn lambda_pollers(&self) -> LocalState<S> {

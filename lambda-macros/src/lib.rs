@@ -1,9 +1,9 @@
 //! The `#[lambda]` attribute. Use it through `lambda-core`, which re-exports it and
 //! documents it; this crate holds only the code generator.
 //!
-//! The attribute parses its arguments ([`args`]), checks the function's signature into a
-//! [`signature::Handler`], and writes a `main` that hands the function to
-//! `lambda_core::__private::run` ([`expand`]). The function itself is emitted unchanged.
+//! The attribute parses its arguments (`args.rs`), checks the function's signature into a
+//! `signature::Handler` (`signature.rs`), and writes a `main` that hands the function to
+//! `lambda_core::__private::run` (`expand.rs`). The function itself is emitted unchanged.
 #![deny(missing_docs)]
 
 mod args;

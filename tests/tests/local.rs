@@ -86,19 +86,6 @@ fn failures_print_the_error_report_go_on_and_exit_1() {
 }
 
 #[test]
-fn no_input_is_no_invocation_and_exit_0() {
-    let output = Function::run_with_stdin(FAULTS, &[], "");
-    assert_eq!(
-        (
-            output.code(),
-            output.stdout.as_str(),
-            output.stderr.as_str()
-        ),
-        (Some(0), "", "")
-    );
-}
-
-#[test]
 fn init_runs_once_for_all_events_with_a_fresh_request_id_each() {
     let output = Function::run_with_stdin(INIT, &[("FIXTURE_INIT", "ok")], "\"a\"\n\"b\"\n");
     assert_eq!(output.code(), Some(0));
@@ -151,4 +138,57 @@ fn a_function_with_a_shutdown_hook_runs_locally_too() {
     let output = Function::run_with_stdin(env!("CARGO_BIN_EXE_fixture_shutdown"), &[], "[1]\n");
     assert_eq!(output.code(), Some(0), "{}", output.stderr);
     assert_eq!(output.stdout_lines(), ["[1]"]);
+}
+
+#[test]
+fn help_prints_what_the_binary_does_locally_and_exits_0() {
+    for flag in ["--help", "-h"] {
+        let output = Function::start_with_args(FAULTS, &[flag], &[]).wait();
+        assert_eq!(output.code(), Some(0), "{flag}: {}", output.stderr);
+        assert!(
+            output
+                .stdout
+                .starts_with("fixture_faults: an AWS Lambda function (lambda-core "),
+            "{}",
+            output.stdout
+        );
+        for mentioned in [
+            "--serve",
+            "LAMBDA_EMULATOR_ADDRESS",
+            "AWS_LAMBDA_FUNCTION_TIMEOUT",
+        ] {
+            assert!(
+                output.stdout.contains(mentioned),
+                "{mentioned}: {}",
+                output.stdout
+            );
+        }
+        assert_eq!(output.stderr, "");
+    }
+}
+
+#[test]
+fn an_unknown_flag_is_one_line_and_exit_2_and_a_positional_argument_is_ignored() {
+    let output = Function::start_with_args(FAULTS, &["--verbose"], &[]).wait();
+    assert_eq!(output.code(), Some(2));
+    assert_eq!(
+        output.stderr_lines(),
+        ["lambda_core: unknown flag \"--verbose\"; the flags are --serve and --help (-h)"]
+    );
+    // A container's CMD may name a handler; it changes nothing (no input: no invocation).
+    let output = Function::start_with_args(FAULTS, &["bootstrap.handler"], &[]).wait();
+    assert_eq!((output.code(), output.stderr.as_str()), (Some(0), ""));
+}
+
+#[test]
+fn no_input_is_no_invocation_and_exit_0() {
+    let output = Function::run_with_stdin(FAULTS, &[], "");
+    assert_eq!(
+        (
+            output.code(),
+            output.stdout.as_str(),
+            output.stderr.as_str()
+        ),
+        (Some(0), "", "")
+    );
 }
