@@ -35,3 +35,28 @@ pub enum Outcome {
     /// The report for the `/error` post.
     Error(Diagnostic),
 }
+
+/// Implemented by [`Context`] only, so that a handler whose context parameter names
+/// another type (from another crate, or the user's own) gets one error that says which
+/// `Context` is expected, at that parameter.
+#[diagnostic::on_unimplemented(
+    message = "the context parameter must be `lambda_core::Context`, not `{Self}`",
+    label = "a `Context` from somewhere else",
+    note = "import the one the runtime passes: `use lambda_core::Context;`"
+)]
+pub trait LambdaContext {}
+
+impl LambdaContext for Context {}
+
+/// Checks, in the generated code, that a handler's context parameter is [`Context`]:
+/// one function per form of handler, each taking the handler as a function pointer.
+pub fn context_by_ref<E, C: LambdaContext, R>(_: fn(E, &C) -> R) {}
+
+/// See [`context_by_ref`].
+pub fn context_by_ref_with_state<E, C: LambdaContext, S, R>(_: fn(E, &C, &S) -> R) {}
+
+/// See [`context_by_ref`].
+pub fn context_by_value<E, C: LambdaContext, R>(_: fn(E, C) -> R) {}
+
+/// See [`context_by_ref`].
+pub fn context_by_value_with_state<E, C: LambdaContext, S, R>(_: fn(E, C, &S) -> R) {}

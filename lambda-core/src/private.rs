@@ -4,7 +4,10 @@
 
 pub use crate::codec::{decode, encode};
 pub use crate::entry::run;
-pub use crate::handler::{Handler, Outcome};
+pub use crate::handler::{
+    Handler, LambdaContext, Outcome, context_by_ref, context_by_ref_with_state, context_by_value,
+    context_by_value_with_state,
+};
 pub use crate::init::{InitResult, InitResultKind, InitValue, InitValueKind, no_init};
 pub use crate::pollers::{StateProbe, ViaLocalState, ViaSharedState};
 pub use crate::report::{

@@ -98,6 +98,7 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
         pollers,
         ..
     } = &locals;
+    let ident = &handler.ident;
     let init_fn = expand_init(args.init.as_ref(), &krate, &locals);
     // Spanned at the user's path, so that a function of the wrong type is named there.
     let shutdown = match &args.shutdown {
@@ -105,7 +106,43 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let call = expand_call(handler, &krate, &locals);
+    // A `Context` from another crate (or the user's own) is named at the parameter, with
+    // the one it must be. Checked through the function's own type, so that a parameter
+    // rustc already refused (a trait named as a type) is not reported twice.
+    let context_check = handler.context.as_ref().map(|(param, ty)| {
+        let span = ty.span();
+        let check_private = krate.private(span);
+        let (check, pointer) = match (param, handler.takes_state) {
+            (ContextParam::ByRef, false) => {
+                ("context_by_ref", quote_spanned!(span=> fn(_, &_) -> _))
+            }
+            (ContextParam::ByRef, true) => (
+                "context_by_ref_with_state",
+                quote_spanned!(span=> fn(_, &_, &_) -> _),
+            ),
+            (ContextParam::ByValue, false) => {
+                ("context_by_value", quote_spanned!(span=> fn(_, _) -> _))
+            }
+            (ContextParam::ByValue, true) => (
+                "context_by_value_with_state",
+                quote_spanned!(span=> fn(_, _, &_) -> _),
+            ),
+        };
+        let check = Ident::new(check, span);
+        // The handler's name spanned at the type too, so the error points there alone.
+        let handler_fn = Ident::new(&ident.to_string(), span);
+        // An item of its own, before `main`: rustc reports it first, and would not
+        // report it at all beside a type error in `main`'s body.
+        let check_fn = Ident::new("context_check", Span::mixed_site());
+        quote_spanned! {span=>
+            #[allow(dead_code)]
+            fn #check_fn() {
+                #check_private::#check(#handler_fn as #pointer);
+            }
+        }
+    });
     quote! {
+        #context_check
         fn main() -> #private::ExitCode {
             let #init = #init_fn;
             // Whether the state can be shared by several pollers, asked here, where its
@@ -151,11 +188,11 @@ fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenSt
         #event_private::decode::<#event_ty>(#event)
     };
     let mut call_args = vec![quote!(#event)];
-    match handler.context {
-        Some(ContextParam::ByValue) => {
+    match &handler.context {
+        Some((ContextParam::ByValue, _)) => {
             call_args.push(quote!(::core::clone::Clone::clone(#context)))
         }
-        Some(ContextParam::ByRef) => call_args.push(quote!(#context)),
+        Some((ContextParam::ByRef, _)) => call_args.push(quote!(#context)),
         None => {}
     }
     if handler.takes_state {

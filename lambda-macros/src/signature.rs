@@ -13,8 +13,9 @@ pub(crate) struct Handler {
     pub(crate) ident: syn::Ident,
     /// The event's type: the first parameter's.
     pub(crate) event_ty: Type,
-    /// How the handler takes the context, if it does.
-    pub(crate) context: Option<ContextParam>,
+    /// How the handler takes the context, if it does, and the type it names (`Context`
+    /// without the `&`), which the generated code checks is `lambda_core::Context`.
+    pub(crate) context: Option<(ContextParam, Type)>,
     /// Whether the handler takes the `init` state as its last parameter.
     pub(crate) takes_state: bool,
     /// What it returns.
@@ -112,13 +113,17 @@ fn check_name(sig: &syn::Signature, errors: &mut Errors) {
     }
 }
 
+/// The event's type, the context parameter (how, and the type it names), and whether a
+/// state parameter follows.
+type Params = (Type, Option<(ContextParam, Type)>, bool);
+
 /// `(event)`, `(event, ctx)`, and with `init`: `(event, state)`, `(event, ctx, state)`.
 /// Returns `None` when there is no parameter at all (reported by the caller) or on error.
 fn check_params(
     sig: &syn::Signature,
     has_init: bool,
     errors: &mut Errors,
-) -> Option<(Type, Option<ContextParam>, bool)> {
+) -> Option<Params> {
     let mut types = Vec::new();
     for input in &sig.inputs {
         match input {
@@ -151,6 +156,12 @@ fn check_params(
         return None;
     }
     let (&event_ty, rest) = types.split_first()?;
+    if borrows(event_ty) {
+        errors.push(syn::Error::new_spanned(
+            event_ty,
+            "the event cannot borrow: it is decoded from a buffer the runtime reuses for the next event; use an owned type, like `String` for `&str` and owned fields in your structs",
+        ));
+    }
     let (context_ty, state_ty) = match (has_init, rest) {
         (_, []) => (None, None),
         (false, [context]) => (Some(*context), None),
@@ -173,7 +184,13 @@ fn check_params(
         }
     }
     let context = context_ty.and_then(|ty| match context_param(ty) {
-        Some(param) => Some(param),
+        Some(param) => {
+            let named = match ty {
+                Type::Reference(reference) => (*reference.elem).clone(),
+                other => other.clone(),
+            };
+            Some((param, named))
+        }
         None => {
             let hint = if has_init {
                 "the middle parameter must be the `Context` or `&Context`"
@@ -185,6 +202,19 @@ fn check_params(
         }
     });
     Some((event_ty.clone(), context, state_ty.is_some()))
+}
+
+/// Whether a type borrows: a reference or a lifetime anywhere in it (`&str`,
+/// `Cow<'a, str>`, `Order<'a>`).
+fn borrows(ty: &Type) -> bool {
+    fn any_borrow(tokens: proc_macro2::TokenStream) -> bool {
+        tokens.into_iter().any(|token| match token {
+            proc_macro2::TokenTree::Punct(punct) => matches!(punct.as_char(), '&' | '\''),
+            proc_macro2::TokenTree::Group(group) => any_borrow(group.stream()),
+            _ => false,
+        })
+    }
+    any_borrow(quote::ToTokens::to_token_stream(ty))
 }
 
 /// A type whose last path segment is `Context`, by value or by shared reference.
