@@ -119,11 +119,7 @@ type Params = (Type, Option<(ContextParam, Type)>, bool);
 
 /// `(event)`, `(event, ctx)`, and with `init`: `(event, state)`, `(event, ctx, state)`.
 /// Returns `None` when there is no parameter at all (reported by the caller) or on error.
-fn check_params(
-    sig: &syn::Signature,
-    has_init: bool,
-    errors: &mut Errors,
-) -> Option<Params> {
+fn check_params(sig: &syn::Signature, has_init: bool, errors: &mut Errors) -> Option<Params> {
     let mut types = Vec::new();
     for input in &sig.inputs {
         match input {
