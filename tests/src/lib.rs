@@ -3,11 +3,13 @@
 //! Written for the tests and independent of `lambda-core`: std networking on
 //! `127.0.0.1:0`, every wait bounded in time, every loop bounded in count.
 
+mod cargo;
 mod emulator;
 mod function;
 mod mock;
 mod rng;
 
+pub use cargo::cargo_build;
 pub use emulator::{Emulator, InvokeReply, curl};
 pub use function::{Function, Output, children, is_running};
 pub use mock::{Event, MockRuntimeApi, PostReply, Recorded, RegisterReply, Reply};

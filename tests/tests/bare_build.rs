@@ -3,45 +3,18 @@
 //! Built on its own manifest: in the workspace, feature unification would turn the
 //! features back on.
 
-use lambda_tests::{Event, MockRuntimeApi, posts};
+use lambda_tests::{Event, MockRuntimeApi, cargo_build, posts};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// A cold build of lambda-core and its dependencies takes about a minute on 2 cores.
-const BUILD_PATIENCE: Duration = Duration::from_secs(600);
 
 fn build() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let target = root.join("target/bare");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut child = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "--locked",
-            "--offline",
-            "--manifest-path",
-        ])
-        .arg(root.join("tests/bare/Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target)
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("cargo starts");
-    let deadline = Instant::now() + BUILD_PATIENCE;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("cargo's status") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("building tests/bare took over {BUILD_PATIENCE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert!(status.success(), "building tests/bare failed");
+    cargo_build(
+        &root.join("tests/bare/Cargo.toml"),
+        &target,
+        &["--locked"],
+        "tests/bare",
+    );
     target.join("debug/bare").to_string_lossy().into_owned()
 }
 

@@ -3,13 +3,8 @@
 //! to this checkout), the first example as `main.rs`, run once with an event on standard
 //! input. It fails when either stops working.
 
-use lambda_tests::Function;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// A cold build of lambda-core and its dependencies takes about a minute on 2 cores.
-const BUILD_PATIENCE: Duration = Duration::from_secs(600);
+use lambda_tests::{Function, cargo_build};
+use std::path::Path;
 
 /// The first fenced block of `language` after `heading` (or anywhere, with `None`).
 fn block(readme: &str, heading: Option<&str>, language: &str) -> String {
@@ -28,35 +23,6 @@ fn block(readme: &str, heading: Option<&str>, language: &str) -> String {
         .map(|at| start + at)
         .unwrap_or(start);
     readme[start..end].to_owned()
-}
-
-fn build(dir: &Path, target: &Path) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut child = Command::new(cargo)
-        .args(["build", "--quiet", "--offline", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(target)
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("cargo starts");
-    let deadline = Instant::now() + BUILD_PATIENCE;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("cargo's status") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("building the README's example took over {BUILD_PATIENCE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert!(
-        status.success(),
-        "the README's install line and first example do not build"
-    );
-    target.join("debug/newcomer")
 }
 
 #[test]
@@ -86,7 +52,14 @@ fn the_readmes_install_line_and_first_example_build_and_answer() {
     .expect("Cargo.toml");
     std::fs::write(dir.join("src/main.rs"), &example).expect("main.rs");
 
-    let binary = build(&dir, &root.join("target/readme"));
+    let target = root.join("target/readme");
+    cargo_build(
+        &dir.join("Cargo.toml"),
+        &target,
+        &[],
+        "the README's install line and first example",
+    );
+    let binary = target.join("debug/newcomer");
     let output = Function::run_with_stdin(&binary.to_string_lossy(), &[], "{\"id\": 7}\n");
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(output.code(), Some(0), "{}", output.stderr);
