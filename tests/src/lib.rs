@@ -6,12 +6,14 @@
 mod cargo;
 mod emulator;
 mod function;
+mod in_flight;
 mod mock;
 mod rng;
 
 pub use cargo::cargo_build;
 pub use emulator::{Emulator, InvokeReply, curl};
 pub use function::{Function, Output, children, is_running};
+pub use in_flight::InFlight;
 pub use mock::{Event, MockRuntimeApi, PostReply, Recorded, RegisterReply, Reply};
 pub use rng::Rng;
 

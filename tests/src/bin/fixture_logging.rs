@@ -2,9 +2,8 @@
 //! own with the usual panicking one-liners, as a user who brings their own does.
 
 use lambda_core::{Context, lambda};
+use lambda_tests::InFlight;
 use serde::Deserialize;
-use std::sync::{Condvar, Mutex};
-use std::time::{Duration, Instant};
 
 #[derive(Deserialize)]
 struct Command {
@@ -39,12 +38,6 @@ impl log::Log for OwnLogger {
 
 static OWN_LOGGER: OwnLogger = OwnLogger;
 
-#[derive(Default)]
-struct InFlight {
-    counts: Mutex<(usize, usize)>,
-    changed: Condvar,
-}
-
 fn setup() -> InFlight {
     if std::env::var("FIXTURE_OWN_LOGGERS").as_deref() == Ok("1") {
         // The one-liners users write; each panics if a logger was installed already.
@@ -62,26 +55,12 @@ fn setup() -> InFlight {
 
 #[lambda(init = setup)]
 fn handler(command: Command, ctx: &Context, in_flight: &InFlight) -> Result<String, String> {
-    {
-        let mut counts = in_flight.counts.lock().unwrap_or_else(|p| p.into_inner());
-        counts.0 += 1;
-        counts.1 = counts.1.max(counts.0);
-        in_flight.changed.notify_all();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while counts.1 < command.meet && Instant::now() < deadline {
-            counts = in_flight
-                .changed
-                .wait_timeout(counts, Duration::from_millis(50))
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        counts.0 -= 1;
-        if counts.1 < command.meet {
-            return Err(format!(
-                "{} invocations were never in flight at once",
-                command.meet
-            ));
-        }
+    let _entered = in_flight.enter();
+    if !in_flight.wait_for(command.meet) {
+        return Err(format!(
+            "{} invocations were never in flight at once",
+            command.meet
+        ));
     }
     let id = &ctx.request_id;
     log::info!(order = 7, paid = true; "log handling {id}");
