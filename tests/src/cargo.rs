@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 const BUILD_PATIENCE: Duration = Duration::from_secs(600);
 
 /// `cargo build --quiet --offline` of `manifest` into `target_dir`, with `extra`
-/// arguments; panics naming `what` if it fails or takes over [`BUILD_PATIENCE`], after
+/// arguments; panics naming `what` if it fails or takes over `BUILD_PATIENCE`, after
 /// stopping cargo by its PID.
 pub fn cargo_build(manifest: &Path, target_dir: &Path, extra: &[&str], what: &str) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
