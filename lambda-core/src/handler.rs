@@ -18,8 +18,11 @@ use crate::{Context, Diagnostic};
 /// one handler (and the state, by `&S`); the closure the generated code passes captures
 /// nothing, so it is both.
 ///
-/// The modes planned next plug in here, and each changes this contract in one place:
-/// - An async handler driven on a runtime: the call returns a future.
+/// An `async fn` handler (the `tokio` feature) keeps this contract: the closure calls it
+/// and drives its future to completion through `__private::Drive`, so the runtime loop
+/// and every mode above stay blocking and serve it unchanged.
+///
+/// The mode planned next plugs in here, and changes this contract in one place:
 /// - A handler that writes a stream: `response` becomes a writer the runtime sends in
 ///   chunks as it fills.
 pub trait Handler<S>: Fn(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome + Sync {}
@@ -49,14 +52,30 @@ pub trait LambdaContext {}
 impl LambdaContext for Context {}
 
 /// Checks, in the generated code, that a handler's context parameter is [`Context`]:
-/// one function per form of handler, each taking the handler as a function pointer.
-pub fn context_by_ref<E, C: LambdaContext, R>(_: fn(E, &C) -> R) {}
+/// one function per form of handler, each taking the handler itself.
+pub fn context_by_ref<E, C: LambdaContext, R>(_: impl Fn(E, &C) -> R) {}
 
 /// See [`context_by_ref`].
-pub fn context_by_ref_with_state<E, C: LambdaContext, S, R>(_: fn(E, &C, &S) -> R) {}
+pub fn context_by_ref_with_state<E, C: LambdaContext, S, R>(_: impl Fn(E, &C, &S) -> R) {}
 
 /// See [`context_by_ref`].
-pub fn context_by_value<E, C: LambdaContext, R>(_: fn(E, C) -> R) {}
+pub fn context_by_value<E, C: LambdaContext, R>(_: impl Fn(E, C) -> R) {}
 
 /// See [`context_by_ref`].
-pub fn context_by_value_with_state<E, C: LambdaContext, S, R>(_: fn(E, C, &S) -> R) {}
+pub fn context_by_value_with_state<E, C: LambdaContext, S, R>(_: impl Fn(E, C, &S) -> R) {}
+
+/// See [`context_by_ref`]; for an `async fn`.
+pub fn async_context_by_ref<E, C: LambdaContext, R>(_: impl AsyncFn(E, &C) -> R) {}
+
+/// See [`context_by_ref`]; for an `async fn`.
+pub fn async_context_by_ref_with_state<E, C: LambdaContext, S, R>(_: impl AsyncFn(E, &C, &S) -> R) {
+}
+
+/// See [`context_by_ref`]; for an `async fn`.
+pub fn async_context_by_value<E, C: LambdaContext, R>(_: impl AsyncFn(E, C) -> R) {}
+
+/// See [`context_by_ref`]; for an `async fn`.
+pub fn async_context_by_value_with_state<E, C: LambdaContext, S, R>(
+    _: impl AsyncFn(E, C, &S) -> R,
+) {
+}

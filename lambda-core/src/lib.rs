@@ -37,6 +37,7 @@
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod async_runtime;
 mod cli;
 mod client;
 mod codec;
@@ -79,13 +80,19 @@ pub use error::Error;
 /// - any of these returning `Result<U, E>` (any type whose last path segment is
 ///   `Result`, such as `io::Result<U>`), where `E` implements `Display`; see [`Diagnose`]
 ///   for how `E` becomes the error report
+/// - any of these as an `async fn`, with this crate's `tokio` feature: the future is
+///   driven to completion on one tokio current-thread runtime per process, and dropped
+///   at the invocation's deadline (the invocation is then answered
+///   `Runtime.DeadlineExceeded`). Without the feature, `async` is a compile error that
+///   names it.
 ///
 /// Arguments:
 ///
 /// - `init = setup`: `fn setup() -> S` or `fn setup() -> Result<S, E>` runs once, before
-///   the first event; the handler then takes `state: &S` as its last parameter. A failing
-///   or panicking `setup` is reported to `/runtime/init/error` and the process exits
-///   with status 1.
+///   the first event; the handler then takes `state: &S` as its last parameter. A `setup`
+///   that returns `()` or `Result<(), E>` makes no state, and the handler takes none.
+///   `setup` may be an `async fn` (with the `tokio` feature). A failing or panicking
+///   `setup` is reported to `/runtime/init/error` and the process exits with status 1.
 /// - `shutdown = on_shutdown`: `fn on_shutdown()` runs when Lambda shuts the process
 ///   down (SIGTERM; SIGKILL follows 500 ms later), then the process exits 0. It makes the
 ///   runtime register an internal extension, which is what makes Lambda send SIGTERM.

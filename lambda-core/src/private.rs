@@ -2,13 +2,18 @@
 //! file. Not a public API: it changes without notice between versions, which is why
 //! `lambda-core` pins `lambda-macros` exactly.
 
+pub use crate::async_runtime::Drive;
 pub use crate::codec::{decode, encode};
 pub use crate::entry::run;
 pub use crate::handler::{
-    Handler, LambdaContext, Outcome, context_by_ref, context_by_ref_with_state, context_by_value,
-    context_by_value_with_state,
+    Handler, LambdaContext, Outcome, async_context_by_ref, async_context_by_ref_with_state,
+    async_context_by_value, async_context_by_value_with_state, context_by_ref,
+    context_by_ref_with_state, context_by_value, context_by_value_with_state,
 };
-pub use crate::init::{InitResult, InitResultKind, InitValue, InitValueKind, no_init};
+pub use crate::init::{
+    InitFunction, InitFuture, InitFutureKind, InitReady, InitReadyKind, InitResult, InitResultKind,
+    InitValue, InitValueKind, NoState, call_init, no_init, no_state,
+};
 pub use crate::pollers::{StateProbe, ViaLocalState, ViaSharedState};
 pub use crate::report::{
     AsDynError, AsDynErrorSendSync, AsStr, DiagnoseKind, DisplayKind, DynErrorKind,

@@ -66,11 +66,13 @@ impl Locals {
         Locals {
             event: local("event"),
             response: local("response"),
-            context: local(if handler.context.is_some() {
-                "context"
-            } else {
-                "_context"
-            }),
+            context: local(
+                if handler.context.is_some() || handler.asyncness.is_some() {
+                    "context"
+                } else {
+                    "_context"
+                },
+            ),
             state: local(if handler.takes_state {
                 "state"
             } else {
@@ -112,23 +114,17 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
     let context_check = handler.context.as_ref().map(|(param, ty)| {
         let span = ty.span();
         let check_private = krate.private(span);
-        let (check, pointer) = match (param, handler.takes_state) {
-            (ContextParam::ByRef, false) => {
-                ("context_by_ref", quote_spanned!(span=> fn(_, &_) -> _))
-            }
-            (ContextParam::ByRef, true) => (
-                "context_by_ref_with_state",
-                quote_spanned!(span=> fn(_, &_, &_) -> _),
-            ),
-            (ContextParam::ByValue, false) => {
-                ("context_by_value", quote_spanned!(span=> fn(_, _) -> _))
-            }
-            (ContextParam::ByValue, true) => (
-                "context_by_value_with_state",
-                quote_spanned!(span=> fn(_, _, &_) -> _),
-            ),
+        let check = match (param, handler.takes_state) {
+            (ContextParam::ByRef, false) => "context_by_ref",
+            (ContextParam::ByRef, true) => "context_by_ref_with_state",
+            (ContextParam::ByValue, false) => "context_by_value",
+            (ContextParam::ByValue, true) => "context_by_value_with_state",
         };
-        let check = Ident::new(check, span);
+        let check = match handler.asyncness {
+            Some(_) => format!("async_{check}"),
+            None => check.to_owned(),
+        };
+        let check = Ident::new(&check, span);
         // The handler's name spanned at the type too, so the error points there alone.
         let handler_fn = Ident::new(&ident.to_string(), span);
         // An item of its own, before `main`: rustc reports it first, and would not
@@ -137,14 +133,25 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
         quote_spanned! {span=>
             #[allow(dead_code)]
             fn #check_fn() {
-                #check_private::#check(#handler_fn as #pointer);
+                #check_private::#check(#handler_fn);
             }
         }
     });
+    // With `init` and no state parameter, `init` must return `()`: asked of its type,
+    // at the user's path.
+    let no_state = args
+        .init
+        .as_ref()
+        .filter(|_| !handler.takes_state)
+        .map(|path| {
+            let path_private = krate.private(path.span());
+            quote_spanned!(path.span()=> #path_private::no_state(&#init);)
+        });
     quote! {
         #context_check
         fn main() -> #private::ExitCode {
             let #init = #init_fn;
+            #no_state
             // Whether the state can be shared by several pollers, asked here, where its
             // type is known (see `__private::StateProbe`).
             let #pollers = {
@@ -199,6 +206,26 @@ fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenSt
         call_args.push(quote!(#state));
     }
 
+    // An `async fn`'s future is driven here, to completion or to the deadline; without
+    // the `tokio` feature, `Drive` names the feature at the user's `async`.
+    let call = match &handler.asyncness {
+        Some(asyncness) => {
+            let drive_private = krate.private(asyncness.span());
+            let drive =
+                quote_spanned!(asyncness.span()=> #drive_private::Drive::drive_until_deadline);
+            // In a block of the `async` token's span, where rustc points an unmet bound.
+            let future = quote_spanned!(asyncness.span()=> { #ident(#(#call_args),*) });
+            quote! {
+                #[allow(unused_braces)]
+                let #result = match #drive(#future, #context) {
+                    ::core::result::Result::Ok(#result) => #result,
+                    ::core::result::Result::Err(report) => return #private::Outcome::Error(report),
+                };
+            }
+        }
+        None => quote!(let #result = #ident(#(#call_args),*);),
+    };
+
     let ok_span = handler.output.ok_span();
     let ok_private = krate.private(ok_span);
     let encode = |value: &Ident, ok_ty: Option<&syn::Type>| match ok_ty
@@ -230,7 +257,7 @@ fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenSt
             ::core::result::Result::Ok(#event) => #event,
             ::core::result::Result::Err(outcome) => return outcome,
         };
-        let #result = #ident(#(#call_args),*);
+        #call
         #answer
     }
 }
@@ -264,11 +291,22 @@ fn expand_init(init: Option<&Path>, krate: &CratePath, locals: &Locals) -> Token
         ..
     } = locals;
     let report = report_error(krate, error, init.span());
+    // Spanned at the user's path: a function of the wrong shape, or an `async fn` without
+    // the `tokio` feature, is named there.
+    let init_private = krate.private(init.span());
+    let call = quote_spanned!(init.span()=> #init_private::call_init(#init));
+    // The argument in a block of the path's span too: rustc points an unmet bound at the
+    // argument, and at the macro's call for a local of the macro's own.
+    let resolve = quote_spanned!(init.span()=> (&#value).lambda_init_await().resolve({ #value }));
     quote! {
         || {
             #[allow(unused_imports)]
-            use #private::{InitResultKind as _, InitValueKind as _};
-            let #value = #init();
+            use #private::{
+                InitFutureKind as _, InitReadyKind as _, InitResultKind as _, InitValueKind as _,
+            };
+            let #value = #call;
+            #[allow(unused_braces)]
+            let #value = #resolve;
             match (&#value).lambda_init_kind().into_result(#value) {
                 ::core::result::Result::Ok(#state) => ::core::result::Result::Ok(#state),
                 ::core::result::Result::Err(#error) => ::core::result::Result::Err(#report),

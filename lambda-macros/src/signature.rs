@@ -18,6 +18,8 @@ pub(crate) struct Handler {
     pub(crate) context: Option<(ContextParam, Type)>,
     /// Whether the handler takes the `init` state as its last parameter.
     pub(crate) takes_state: bool,
+    /// `async fn`: the `async` token, where an error about the missing feature points.
+    pub(crate) asyncness: Option<syn::token::Async>,
     /// What it returns.
     pub(crate) output: Output,
 }
@@ -71,18 +73,15 @@ pub(crate) fn parse_handler(function: &ItemFn, has_init: bool) -> syn::Result<Ha
         event_ty,
         context,
         takes_state,
+        asyncness: sig.asyncness,
         output: parse_output(&sig.output),
     })
 }
 
-/// The runtime calls the handler as a plain, blocking, non-generic function.
+/// The runtime calls the handler as a plain, non-generic function; an `async fn` is
+/// driven to completion by lambda-core's `tokio` feature, which the generated code
+/// checks.
 fn check_plain_fn(sig: &syn::Signature, errors: &mut Errors) {
-    if let Some(asyncness) = &sig.asyncness {
-        errors.push(syn::Error::new_spanned(
-            asyncness,
-            "`async fn` handlers are not supported yet; write a blocking `fn`",
-        ));
-    }
     if let Some(unsafety) = &sig.unsafety {
         errors.push(syn::Error::new_spanned(
             unsafety,
@@ -117,7 +116,10 @@ fn check_name(sig: &syn::Signature, errors: &mut Errors) {
 /// state parameter follows.
 type Params = (Type, Option<(ContextParam, Type)>, bool);
 
-/// `(event)`, `(event, ctx)`, and with `init`: `(event, state)`, `(event, ctx, state)`.
+/// `(event)`, `(event, ctx)`, and with `init` also `(event, state)` and
+/// `(event, ctx, state)`. With `init`, a second parameter that names a `Context` is the
+/// context, and the handler takes no state (the generated code checks that `init` then
+/// returns `()`).
 /// Returns `None` when there is no parameter at all (reported by the caller) or on error.
 fn check_params(sig: &syn::Signature, has_init: bool, errors: &mut Errors) -> Option<Params> {
     let mut types = Vec::new();
@@ -139,7 +141,7 @@ fn check_params(sig: &syn::Signature, has_init: bool, errors: &mut Errors) -> Op
         }
     }
     let expected = if has_init {
-        "`(event, state)` or `(event, ctx, state)`"
+        "`(event, state)` or `(event, ctx, state)` (or no state, when init returns `()`)"
     } else {
         "`(event)` or `(event, ctx)`"
     };
@@ -161,16 +163,11 @@ fn check_params(sig: &syn::Signature, has_init: bool, errors: &mut Errors) -> Op
     let (context_ty, state_ty) = match (has_init, rest) {
         (_, []) => (None, None),
         (false, [context]) => (Some(*context), None),
+        (true, [context]) if context_param(context).is_some() => (Some(*context), None),
         (true, [state]) => (None, Some(*state)),
         (true, [context, state]) => (Some(*context), Some(*state)),
         _ => return None,
     };
-    if has_init && state_ty.is_none() {
-        errors.push(syn::Error::new(
-            sig.paren_token.span.join(),
-            "with `init`, the handler takes the state as its last parameter, like `fn handler(event: Request, state: &State)`",
-        ));
-    }
     if let Some(state_ty) = state_ty {
         if !matches!(state_ty, Type::Reference(reference) if reference.mutability.is_none()) {
             errors.push(syn::Error::new_spanned(

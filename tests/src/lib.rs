@@ -10,7 +10,7 @@ mod in_flight;
 mod mock;
 mod rng;
 
-pub use cargo::cargo_build;
+pub use cargo::{CargoOutput, cargo, cargo_build};
 pub use emulator::{Emulator, InvokeReply, curl};
 pub use function::{Function, Output, children, is_running};
 pub use in_flight::InFlight;
