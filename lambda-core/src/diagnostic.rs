@@ -44,6 +44,16 @@ pub struct Diagnostic {
 /// 4. `String`, `&str` and other `AsRef<str>` types: `Error`, and the text.
 /// 5. any other `Display` type: its type name, and its `Display`.
 ///
+/// In cases 2 and 3, an error from the AWS SDK for Rust that the service answered
+/// (`SdkError::ServiceError`, boxed or not) is reported under the service's error code,
+/// such as `ResourceNotFoundException`, with the service's message: the code that the
+/// SDK's `ProvideErrorMetadata::code()` returns. lambda-core does not depend on the SDK,
+/// so it reads what the SDK's errors display, which the SDK generates for every service
+/// in one form: the `SdkError` says `service error`, and its `source()`, the operation's
+/// error, says `Code: message`, `Code`, or `unhandled error (Code)`. Other SDK errors
+/// (timeouts, dispatch failures) keep the rules above. To choose otherwise, wrap the
+/// error in a type of your own that implements this trait.
+///
 /// ```
 /// use lambda_core::{Diagnose, Diagnostic};
 ///
@@ -98,6 +108,9 @@ impl Diagnostic {
     /// A trait object (`&dyn Error`, `&(dyn Error + Send + Sync)`, …) is reported under
     /// the type inside it where that can be known, and `Error` otherwise.
     pub fn from_error<E: ErrorValue + ?Sized>(error: &E) -> Diagnostic {
+        if let Some(report) = aws_service_error(error.as_std_error()) {
+            return report;
+        }
         let error_type = error.lambda_error_type();
         let error = error.as_std_error();
         Diagnostic {
@@ -191,8 +204,42 @@ fn source_chain(mut source: Option<&(dyn StdError + 'static)>) -> Vec<String> {
     chain
 }
 
+/// The report for an AWS SDK service error (see [`Diagnose`]): the service's error code
+/// and message, read from what the SDK's errors display; `None` for any other error.
+fn aws_service_error(error: &(dyn StdError + 'static)) -> Option<Diagnostic> {
+    // The SDK's codes are names such as `ResourceNotFoundException` or
+    // `InvalidParameterValue`, some with a namespace (`aws.protocoltests#Error`).
+    fn is_error_code(code: &str) -> bool {
+        code.len() <= 128
+            && code.starts_with(|c: char| c.is_ascii_alphabetic())
+            && code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '#'))
+    }
+    if error.to_string() != "service error" {
+        return None;
+    }
+    let service = error.source()?;
+    let message = service.to_string();
+    let code = match message
+        .strip_prefix("unhandled error (")
+        .and_then(|rest| rest.strip_suffix(')'))
+    {
+        Some(code) => code,
+        None => message.split(": ").next().unwrap_or_default(),
+    };
+    is_error_code(code).then(|| Diagnostic {
+        error_type: code.to_owned(),
+        error_message: message.clone(),
+        stack_trace: source_chain(service.source()),
+    })
+}
+
 /// The report for a `dyn Error` whose concrete type is not known at compile time.
 pub(crate) fn from_dyn_error(error: &(dyn StdError + 'static)) -> Diagnostic {
+    if let Some(report) = aws_service_error(error) {
+        return report;
+    }
     Diagnostic {
         error_type: dyn_error_type_name(error),
         error_message: error.to_string(),
@@ -309,6 +356,84 @@ fn upper_camel_case(snake: &str) -> String {
 mod tests {
     use super::*;
     use std::fmt;
+
+    /// Errors shaped as the AWS SDK's are (tests/aws-sdk.sh checks the real ones): an
+    /// `SdkError` displays its kind, and its source displays the service's error.
+    #[derive(Debug)]
+    struct SdkShaped(&'static str, Option<TextError>);
+    #[derive(Debug)]
+    struct TextError(&'static str);
+
+    impl fmt::Display for SdkShaped {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl StdError for SdkShaped {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            self.1.as_ref().map(|source| source as _)
+        }
+    }
+    impl fmt::Display for TextError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl StdError for TextError {}
+
+    #[test]
+    fn an_aws_service_error_is_reported_under_its_code_boxed_or_not() {
+        let modeled = SdkShaped(
+            "service error",
+            Some(TextError(
+                "ResourceNotFoundException: Requested resource not found",
+            )),
+        );
+        let report = Diagnostic::from_error(&modeled);
+        assert_eq!(report.error_type, "ResourceNotFoundException");
+        assert_eq!(
+            report.error_message,
+            "ResourceNotFoundException: Requested resource not found"
+        );
+        let boxed: Box<dyn StdError + Send + Sync> = Box::new(modeled);
+        assert_eq!(
+            from_dyn_error(boxed.as_ref()).error_type,
+            "ResourceNotFoundException"
+        );
+
+        let unhandled = SdkShaped(
+            "service error",
+            Some(TextError("unhandled error (ThrottlingException)")),
+        );
+        assert_eq!(
+            Diagnostic::from_error(&unhandled).error_type,
+            "ThrottlingException"
+        );
+        let bare_code = SdkShaped("service error", Some(TextError("ConditionalCheckFailed")));
+        assert_eq!(
+            Diagnostic::from_error(&bare_code).error_type,
+            "ConditionalCheckFailed"
+        );
+    }
+
+    #[test]
+    fn other_errors_that_say_service_error_keep_the_usual_report() {
+        for error in [
+            SdkShaped(
+                "dispatch failure",
+                Some(TextError("Io: connection refused")),
+            ),
+            SdkShaped("service error", None),
+            SdkShaped("service error", Some(TextError("the table is gone"))),
+            SdkShaped("service error", Some(TextError(""))),
+        ] {
+            assert_eq!(
+                Diagnostic::from_error(&error).error_type,
+                "SdkShaped",
+                "{error:?}"
+            );
+        }
+    }
 
     #[test]
     fn short_names() {
