@@ -175,20 +175,24 @@ fn an_unknown_flag_is_one_line_and_exit_2_and_a_positional_argument_is_ignored()
         output.stderr_lines(),
         ["lambda_core: unknown flag \"--verbose\"; the flags are --serve and --help (-h)"]
     );
-    // A container's CMD may name a handler; it changes nothing (no input: no invocation).
+    // A container's CMD may name a handler; it changes nothing: with no input, the
+    // one line says so, and no flag is refused.
     let output = Function::start_with_args(FAULTS, &["bootstrap.handler"], &[]).wait();
-    assert_eq!((output.code(), output.stderr.as_str()), (Some(0), ""));
+    assert_eq!(output.code(), Some(1));
+    assert_eq!(output.stderr_lines(), [NO_EVENT]);
 }
 
+const NO_EVENT: &str = "lambda_core: no event was read from standard input; pipe JSON events into it, one per line (echo '{\"name\":\"world\"}' | ./bootstrap), or run it with --serve for the Invoke endpoint";
+
 #[test]
-fn no_input_is_no_invocation_and_exit_0() {
-    let output = Function::run_with_stdin(FAULTS, &[], "");
-    assert_eq!(
-        (
-            output.code(),
-            output.stdout.as_str(),
-            output.stderr.as_str()
-        ),
-        (Some(0), "", "")
-    );
+fn no_input_is_no_invocation_one_line_and_exit_1() {
+    for input in ["", "\n  \n"] {
+        let output = Function::run_with_stdin(FAULTS, &[], input);
+        assert_eq!(
+            (output.code(), output.stdout.as_str()),
+            (Some(1), ""),
+            "{input:?}"
+        );
+        assert_eq!(output.stderr_lines(), [NO_EVENT], "{input:?}");
+    }
 }

@@ -70,12 +70,20 @@ pub(crate) fn run(config: &Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    if count == 0 {
+        crate::log_at(crate::logging::Level::Fatal, format_args!("{NO_EVENT}"));
+        return ExitCode::FAILURE;
+    }
     if failed > 0 {
         log(format_args!("{failed} of {count} invocations failed"));
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }
+
+/// Standard input held no event: nothing was invoked, which is not a success (a script
+/// that pipes an empty file should hear of it).
+pub(crate) const NO_EVENT: &str = "no event was read from standard input; pipe JSON events into it, one per line (echo '{\"name\":\"world\"}' | ./bootstrap), or run it with --serve for the Invoke endpoint";
 
 fn print_line(line: &[u8]) -> io::Result<()> {
     let mut out = io::stdout().lock();
