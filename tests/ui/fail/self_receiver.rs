@@ -8,5 +8,3 @@ impl Service {
         event
     }
 }
-
-fn main() {}
