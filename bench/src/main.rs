@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run -p bench --release            # everything, lambda_runtime included
 //! cargo run -p bench --release -- --smoke # a few hundred invocations per peer
+//! cargo run -p bench --release -- --sdk   # the AWS SDK peers against moto (sdk.rs)
 //! ```
 //!
 //! `--smoke` leaves out lambda_runtime (68 crates to compile) unless
@@ -18,6 +19,7 @@ mod events;
 mod measure;
 mod mock;
 mod report;
+mod sdk;
 
 use build::{Build, GNU, MUSL, Paths};
 use std::path::PathBuf;
@@ -67,6 +69,15 @@ pub struct Measured {
 }
 
 fn main() -> ExitCode {
+    if std::env::args().any(|arg| arg == "--sdk") {
+        return match run_sdk() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("bench: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let smoke = std::env::args().any(|arg| arg == "--smoke");
     let with_lambda_runtime =
         !smoke || std::env::var("BENCH_LAMBDA_RUNTIME").is_ok_and(|v| v == "1");
@@ -77,6 +88,20 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The AWS SDK comparison alone: it needs moto, and builds some 200 crates per peer.
+fn run_sdk() -> Result<(), String> {
+    let paths = Paths::new();
+    std::fs::create_dir_all(&paths.out).map_err(|error| error.to_string())?;
+    let events: Vec<Vec<u8>> = (0..FULL.warm_events).map(events::small).collect();
+    let table = sdk::run(&paths, &events)?;
+    println!("{table}");
+    std::fs::write(paths.out.join("sdk-report.md"), &table).map_err(|error| error.to_string())?;
+    eprintln!(
+        "bench: every answer matched its event; the table is also in target/bench/sdk-report.md"
+    );
+    Ok(())
 }
 
 fn run(sizes: &Sizes, with_lambda_runtime: bool) -> Result<(), String> {
@@ -240,6 +265,19 @@ fn build_peers(
         )?,
         typed("ours, typed (musl)", &tuned("ours", MUSL, "ours"), paths)?,
     ];
+    // The same echo as an `async fn`: what the `tokio` feature costs a function that
+    // awaits nothing (the AWS SDK comparison, `--sdk`, is the one that awaits).
+    let with_tokio = Build {
+        peer: "ours",
+        target: MUSL,
+        profile: "release",
+        extra: &["--features", "tokio"],
+        dir: "ours-tokio",
+    };
+    peers.push(same(
+        "ours, Value, async fn (musl)",
+        with_tokio.run(paths, "echo_value_async")?,
+    )?);
     let without_emulator = Build {
         peer: "ours",
         target: MUSL,

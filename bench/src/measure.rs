@@ -21,6 +21,16 @@ pub struct Cold {
 }
 
 pub fn cold(binary: &Path, runs: usize, event: &[u8]) -> Result<Cold, String> {
+    cold_with_env(binary, runs, event, &[])
+}
+
+/// [`cold`], with `env` added to the function's environment.
+pub fn cold_with_env(
+    binary: &Path,
+    runs: usize,
+    event: &[u8],
+    env: &[(String, String)],
+) -> Result<Cold, String> {
     let mut cold = Cold {
         to_next: Vec::new(),
         to_response: Vec::new(),
@@ -29,7 +39,7 @@ pub fn cold(binary: &Path, runs: usize, event: &[u8]) -> Result<Cold, String> {
         let events = [event.to_vec()];
         let mock = Mock::start(&events).map_err(|error| error.to_string())?;
         let started = Instant::now();
-        let mut child = spawn(binary, &mock, None)?;
+        let mut child = spawn(binary, &mock, None, env)?;
         let answered = wait_while_running(&mock, &mut child, 1)?;
         stop(&mut child);
         let run = mock.finish();
@@ -67,8 +77,18 @@ pub fn phase_with(
     events: &[Vec<u8>],
     concurrency: Option<usize>,
 ) -> Result<Phase, String> {
+    phase_with_env(binary, events, concurrency, &[])
+}
+
+/// [`phase_with`], with `env` added to the function's environment.
+pub fn phase_with_env(
+    binary: &Path,
+    events: &[Vec<u8>],
+    concurrency: Option<usize>,
+    env: &[(String, String)],
+) -> Result<Phase, String> {
     let mock = Mock::start(events).map_err(|error| error.to_string())?;
-    let mut child = spawn(binary, &mock, concurrency)?;
+    let mut child = spawn(binary, &mock, concurrency, env)?;
     let answered = wait_while_running(&mock, &mut child, events.len())?;
     let peak_rss_kib = peak_rss_kib(child.id());
     let cpu = cpu_time(child.id());
@@ -151,7 +171,12 @@ fn timing(run: &Run) -> Result<(f64, Vec<Duration>), String> {
 
 /// Starts the function; under `BENCH_WRAPPER` (a command and its arguments, such as
 /// `/usr/bin/strace -c -o /tmp/calls`) when profiling.
-fn spawn(binary: &Path, mock: &Mock, concurrency: Option<usize>) -> Result<Child, String> {
+fn spawn(
+    binary: &Path,
+    mock: &Mock,
+    concurrency: Option<usize>,
+    env: &[(String, String)],
+) -> Result<Child, String> {
     let wrapper = std::env::var("BENCH_WRAPPER").unwrap_or_default();
     let mut words = wrapper.split_whitespace();
     let mut command = match words.next() {
@@ -163,6 +188,7 @@ fn spawn(binary: &Path, mock: &Mock, concurrency: Option<usize>) -> Result<Child
         None => Command::new(binary),
     };
     command.env_clear();
+    command.envs(env.iter().map(|(name, value)| (name, value)));
     if let Some(concurrency) = concurrency {
         command.env("AWS_LAMBDA_MAX_CONCURRENCY", concurrency.to_string());
     }

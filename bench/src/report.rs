@@ -5,7 +5,7 @@ use crate::{Measured, Peer};
 use std::fmt::Write;
 use std::time::Duration;
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
