@@ -16,10 +16,10 @@ target_dir="$root/target/aws-sdk"
 
 say() { printf '\n-- %s\n' "$*"; }
 
-say "install moto[server] into $venv"
-if [ ! -x "$venv/bin/moto_server" ]; then
+say "install moto[server] 5.2.5 (the version the tests were written against) into $venv"
+if ! "$venv/bin/pip" show moto 2>/dev/null | grep -qx "Version: 5.2.5"; then
   python3 -m venv "$venv"
-  timeout 600 "$venv/bin/pip" install --quiet "moto[server]"
+  timeout 600 "$venv/bin/pip" install --quiet "moto[server]==5.2.5"
 fi
 
 say "clippy and the tests of examples/aws-sdk against moto"

@@ -112,6 +112,10 @@ pub(crate) struct Config {
     /// `AWS_LAMBDA_MAX_CONCURRENCY` (Lambda Managed Instances): how many invocations
     /// may run at once; 1 when unset or not a positive whole number.
     pub(crate) concurrency: u32,
+    /// Whether this is Lambda Managed Instances (`AWS_LAMBDA_INITIALIZATION_TYPE` says
+    /// so, or `AWS_LAMBDA_MAX_CONCURRENCY` > 1), where a timed-out invocation is not
+    /// stopped.
+    pub(crate) managed_instances: bool,
     /// How lines are written: `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`,
     /// `LAMBDA_LOG_DEPENDENCIES` (in effect from [`Config::logging_from_env`]; the
     /// emulator passes these to its function process).
@@ -241,9 +245,13 @@ impl Config {
             }
         };
         let logging = logging_settings(&lookup, &mut warnings);
+        let managed_instances = concurrency > 1
+            || text("AWS_LAMBDA_INITIALIZATION_TYPE")
+                .is_some_and(|kind| kind.trim() == "lambda-managed-instances");
         Ok(Config {
             runtime_api,
             concurrency,
+            managed_instances,
             logging,
             emulator_pid: number(EMULATOR_PID),
             function: Arc::new(FunctionInfo {

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! let value = call_init(setup);                                // a function of no parameters
-//! let value = (&value).lambda_init_await().resolve(value);     // a future is driven
+//! let value = (&value).lambda_init_await().resolve(value)?;    // a future is driven
 //! match (&value).lambda_init_kind().into_result(value) { … }   // a value becomes Ok
 //! ```
 //!
@@ -54,16 +54,17 @@ pub trait InitReadyKind {
 impl<T> InitReadyKind for &T {}
 
 impl InitFuture {
-    /// The future's output, driven on the process's runtime.
-    pub fn resolve<F: Drive>(self, future: F) -> F::Output {
+    /// The future's output, driven on the process's runtime; the error is a runtime that
+    /// could not be started.
+    pub fn resolve<F: Drive>(self, future: F) -> Result<F::Output, Diagnostic> {
         future.drive()
     }
 }
 
 impl InitReady {
     /// The value as it is.
-    pub fn resolve<T>(self, value: T) -> T {
-        value
+    pub fn resolve<T>(self, value: T) -> Result<T, Diagnostic> {
+        Ok(value)
     }
 }
 

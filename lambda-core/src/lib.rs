@@ -81,10 +81,10 @@ pub use error::Error;
 ///   `Result`, such as `io::Result<U>`), where `E` implements `Display`; see [`Diagnose`]
 ///   for how `E` becomes the error report
 /// - any of these as an `async fn`, with this crate's `tokio` feature: the future is
-///   driven to completion on one tokio current-thread runtime per process, and dropped
-///   at the invocation's deadline (the invocation is then answered
-///   `Runtime.DeadlineExceeded`). Without the feature, `async` is a compile error that
-///   names it.
+///   driven to completion on one tokio current-thread runtime per process; on Lambda
+///   Managed Instances a future still running 1 s past its deadline is dropped and the
+///   invocation answered `Runtime.DeadlineExceeded`. Without the feature, `async` is a
+///   compile error that names it.
 ///
 /// Arguments:
 ///

@@ -44,6 +44,9 @@ pub(crate) fn run<S, H: Handler<S>>(
         ));
     }
     let client = Client::new(runtime_api);
+    // Async handlers' futures are dropped past their deadline only where Lambda does
+    // not stop a timed-out invocation (see async_runtime.rs).
+    crate::async_runtime::drop_past_deadline(config.managed_instances);
 
     // Init ends with the first `/next`, so a failing init can still be reported.
     let state = match invoke::init(init) {

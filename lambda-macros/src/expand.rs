@@ -58,6 +58,7 @@ struct Locals {
     error: Ident,
     init: Ident,
     pollers: Ident,
+    outcome: Ident,
 }
 
 impl Locals {
@@ -83,6 +84,7 @@ impl Locals {
             error: local("error"),
             init: local("init"),
             pollers: local("pollers"),
+            outcome: local("outcome"),
         }
     }
 }
@@ -126,7 +128,8 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
         };
         let check = Ident::new(&check, span);
         // The handler's name spanned at the type too, so the error points there alone.
-        let handler_fn = Ident::new(&ident.to_string(), span);
+        let mut handler_fn = ident.clone();
+        handler_fn.set_span(span);
         // An item of its own, before `main`: rustc reports it first, and would not
         // report it at all beside a type error in `main`'s body.
         let check_fn = Ident::new("context_check", Span::mixed_site());
@@ -183,6 +186,7 @@ fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenSt
         value,
         error,
         response,
+        outcome,
         ..
     } = locals;
     let private = krate.private(Span::call_site());
@@ -219,7 +223,7 @@ fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenSt
                 #[allow(unused_braces)]
                 let #result = match #drive(#future, #context) {
                     ::core::result::Result::Ok(#result) => #result,
-                    ::core::result::Result::Err(report) => return #private::Outcome::Error(report),
+                    ::core::result::Result::Err(#error) => return #private::Outcome::Error(#error),
                 };
             }
         }
@@ -255,7 +259,7 @@ fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenSt
     quote! {
         let #event = match #decode {
             ::core::result::Result::Ok(#event) => #event,
-            ::core::result::Result::Err(outcome) => return outcome,
+            ::core::result::Result::Err(#outcome) => return #outcome,
         };
         #call
         #answer
@@ -306,7 +310,10 @@ fn expand_init(init: Option<&Path>, krate: &CratePath, locals: &Locals) -> Token
             };
             let #value = #call;
             #[allow(unused_braces)]
-            let #value = #resolve;
+            let #value = match #resolve {
+                ::core::result::Result::Ok(#value) => #value,
+                ::core::result::Result::Err(#error) => return ::core::result::Result::Err(#error),
+            };
             match (&#value).lambda_init_kind().into_result(#value) {
                 ::core::result::Result::Ok(#state) => ::core::result::Result::Ok(#state),
                 ::core::result::Result::Err(#error) => ::core::result::Result::Err(#report),

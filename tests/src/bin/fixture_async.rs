@@ -26,8 +26,13 @@ enum Then {
     Answer,
     Fail,
     Panic,
-    /// Never finish: the runtime drops the future at the deadline.
+    /// Never finish: on Managed Instances the runtime drops the future past its deadline.
     Hang,
+    /// Await a tokio sleep of this many milliseconds, then answer.
+    SleepMs(u64),
+    /// Say `holding <request id>` on standard error, then block the thread (not await)
+    /// until the file at this path exists (or 40 s have passed), then answer.
+    BlockUntil(String),
 }
 
 struct Clients {
@@ -71,13 +76,26 @@ async fn handler(
             "request_id": ctx.request_id,
             "count": ask(clients).await?,
             "met": met,
-            "thread": std::thread::current().name(),
         })),
         Then::Fail => Err(format!("{} failed on purpose", ctx.request_id).into()),
         Then::Panic => panic!("{} panicked on purpose", ctx.request_id),
         Then::Hang => {
             std::future::pending::<()>().await;
             Ok(Value::Null)
+        }
+        Then::SleepMs(ms) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            Ok(json!({"request_id": ctx.request_id}))
+        }
+        Then::BlockUntil(path) => {
+            eprintln!("holding {}", ctx.request_id);
+            // Twice the tests' patience: a test that waits for the others first fails
+            // before this gives up.
+            let deadline = std::time::Instant::now() + 2 * lambda_tests::PATIENCE;
+            while !std::path::Path::new(&path).exists() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Ok(json!({"request_id": ctx.request_id}))
         }
     }
 }
