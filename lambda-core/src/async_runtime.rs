@@ -17,9 +17,8 @@
 //! thread (tokio's documented way to use a current-thread runtime from other threads).
 //! So a future that blocks its thread delays only its own invocation, never the others'
 //! I/O or timers, and a client built in init keeps working across invocations and
-//! pollers. A multi-thread runtime
-//! would add worker threads and its work-stealing scheduler for work the pollers already
-//! do. Futures need not be `Send`.
+//! pollers. A multi-thread runtime would add worker threads and its work-stealing
+//! scheduler for work the pollers already do. Futures need not be `Send`.
 //!
 //! A handler future still running at the invocation's deadline is left alone on
 //! standard Lambda, which ends the environment at the deadline as it does for a blocking
@@ -91,21 +90,25 @@ impl<F: Future> Drive for F {
             return block_on(self);
         };
         block_on(async {
-                let deadline = tokio::time::Instant::now() + remaining + GRACE;
-                // `timeout_at` polls the future before the timer, so a future that is
-                // ready at once is answered even past the deadline.
-                tokio::time::timeout_at(deadline, self).await
+            let deadline = tokio::time::Instant::now() + remaining + GRACE;
+            // `timeout_at` polls the future before the timer, so a future that is ready
+            // at once is answered even past the deadline.
+            tokio::time::timeout_at(deadline, self).await
         })?
-        .map_err(|_| {
-                Diagnostic::new(
-                    "Runtime.DeadlineExceeded",
-                    format!(
-                        "the handler was still running {} ms after the invocation's deadline, so its future was dropped",
-                        GRACE.as_millis()
-                    ),
-                )
-            })
+        .map_err(|_| deadline_exceeded())
     }
+}
+
+/// The report for a future dropped past its deadline.
+#[cfg(feature = "tokio")]
+fn deadline_exceeded() -> Diagnostic {
+    Diagnostic::new(
+        "Runtime.DeadlineExceeded",
+        format!(
+            "the handler was still running {} ms after the invocation's deadline, so its future was dropped",
+            GRACE.as_millis()
+        ),
+    )
 }
 
 /// Runs `future` to completion on this thread, on the process's runtime.

@@ -235,16 +235,10 @@ fn aws_service_error(error: &(dyn StdError + 'static)) -> Option<Diagnostic> {
     })
 }
 
-/// The report for a `dyn Error` whose concrete type is not known at compile time.
+/// The report for a `dyn Error` whose concrete type is not known at compile time: the
+/// trait object's own [`ErrorValue`] path, which asks the value for its type.
 pub(crate) fn from_dyn_error(error: &(dyn StdError + 'static)) -> Diagnostic {
-    if let Some(report) = aws_service_error(error) {
-        return report;
-    }
-    Diagnostic {
-        error_type: dyn_error_type_name(error),
-        error_message: error.to_string(),
-        stack_trace: source_chain(error.source()),
-    }
+    Diagnostic::from_error(error)
 }
 
 /// What [`Diagnostic::from_error`] takes: any sized `std::error::Error + 'static`, or one
