@@ -38,6 +38,8 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod async_runtime;
+#[cfg(any(feature = "emulator", feature = "http"))]
+mod base64;
 mod cli;
 mod client;
 mod codec;
@@ -49,6 +51,9 @@ mod emulator;
 mod entry;
 mod error;
 mod handler;
+#[cfg(feature = "http")]
+pub mod http;
+mod http_form;
 mod init;
 mod invoke;
 #[cfg(feature = "log")]

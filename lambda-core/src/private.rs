@@ -10,6 +10,7 @@ pub use crate::handler::{
     async_context_by_value, async_context_by_value_with_state, context_by_ref,
     context_by_ref_with_state, context_by_value, context_by_value_with_state,
 };
+pub use crate::http_form::{HttpRequest, HttpResponse};
 pub use crate::init::{
     InitFunction, InitFuture, InitFutureKind, InitReady, InitReadyKind, InitResult, InitResultKind,
     InitValue, InitValueKind, NoState, call_init, no_init, no_state,

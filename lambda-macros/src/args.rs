@@ -1,4 +1,4 @@
-//! The attribute's arguments: `#[lambda(init = setup, crate = "renamed")]`.
+//! The attribute's arguments: `#[lambda(http, init = setup, crate = "renamed")]`.
 
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
@@ -15,6 +15,8 @@ pub(crate) struct Args {
     pub(crate) shutdown: Option<Path>,
     /// `crate = "path"`: where `lambda_core` is, if the dependency was renamed.
     pub(crate) krate: Option<Path>,
+    /// `http`: the handler takes an `http::Request` and returns an `http::Response`.
+    pub(crate) http: Option<syn::Ident>,
 }
 
 impl Parse for Args {
@@ -24,11 +26,27 @@ impl Parse for Args {
         let mut errors = Errors::default();
         for meta in metas {
             let name_value = match meta {
+                Meta::NameValue(name_value) if name_value.path.is_ident("http") => {
+                    errors.push(syn::Error::new_spanned(
+                        &name_value,
+                        "`http` takes no value: write `#[lambda(http)]`",
+                    ));
+                    continue;
+                }
                 Meta::NameValue(name_value) => name_value,
+                Meta::Path(path) if path.is_ident("http") => {
+                    match (&args.http, path.get_ident()) {
+                        (Some(_), _) => {
+                            errors.push(syn::Error::new_spanned(&path, "duplicate `http` argument"))
+                        }
+                        (None, ident) => args.http = ident.cloned(),
+                    }
+                    continue;
+                }
                 other => {
                     errors.push(syn::Error::new_spanned(
                         other.path(),
-                        "expected `name = value`, like `init = setup` or `crate = \"lambda_core\"`",
+                        "expected `http` or `name = value`, like `init = setup` or `crate = \"lambda_core\"`",
                     ));
                     continue;
                 }
@@ -47,7 +65,9 @@ impl Parse for Args {
                 let shown = quote::quote!(#name).to_string().replace(' ', "");
                 errors.push(syn::Error::new_spanned(
                     name,
-                    format!("unknown argument `{shown}`; expected `init`, `shutdown` or `crate`"),
+                    format!(
+                        "unknown argument `{shown}`; expected `http`, `init`, `shutdown` or `crate`"
+                    ),
                 ));
                 continue;
             };

@@ -59,6 +59,7 @@ struct Locals {
     init: Ident,
     pollers: Ident,
     outcome: Ident,
+    answer: Ident,
 }
 
 impl Locals {
@@ -85,6 +86,7 @@ impl Locals {
             init: local("init"),
             pollers: local("pollers"),
             outcome: local("outcome"),
+            answer: local("answer"),
         }
     }
 }
@@ -109,7 +111,7 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
         Some(path) => quote_spanned!(path.span()=> ::core::option::Option::Some(#path as fn())),
         None => quote!(::core::option::Option::None),
     };
-    let call = expand_call(handler, &krate, &locals);
+    let call = expand_call(handler, args.http.is_some(), &krate, &locals);
     // A `Context` from another crate (or the user's own) is named at the parameter, with
     // the one it must be. Checked through the function's own type, so that a parameter
     // rustc already refused (a trait named as a type) is not reported twice.
@@ -177,7 +179,9 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
 }
 
 /// The body of the closure that `run` calls per event: decode, call, encode or report.
-fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenStream {
+/// With `http`, the event is decoded into an `http::Request` and the response encoded in
+/// the shape the request's source expects (`__private::HttpRequest`, `HttpResponse`).
+fn expand_call(handler: &Handler, http: bool, krate: &CratePath, locals: &Locals) -> TokenStream {
     let Locals {
         event,
         context,
@@ -187,16 +191,27 @@ fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenSt
         error,
         response,
         outcome,
+        answer,
         ..
     } = locals;
     let private = krate.private(Span::call_site());
     let ident = &handler.ident;
     let event_ty = &handler.event_ty;
 
-    // Spanned at the event type, so `T: Deserialize` errors point there.
+    // Spanned at the event type, so `T: Deserialize` (or `HttpRequest`) errors point
+    // there.
     let event_private = krate.private(event_ty.span());
-    let decode = quote_spanned! {event_ty.span()=>
-        #event_private::decode::<#event_ty>(#event)
+    let decode = match http {
+        true => quote_spanned! {event_ty.span()=>
+            <#event_ty as #event_private::HttpRequest>::from_event(#event)
+        },
+        false => quote_spanned! {event_ty.span()=>
+            #event_private::decode::<#event_ty>(#event)
+        },
+    };
+    let decoded = match http {
+        true => quote!((#event, #answer)),
+        false => quote!(#event),
     };
     let mut call_args = vec![quote!(#event)];
     match &handler.context {
@@ -235,6 +250,9 @@ fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenSt
     let encode = |value: &Ident, ok_ty: Option<&syn::Type>| match ok_ty
         .filter(|ty| !matches!(ty, syn::Type::ImplTrait(_)))
     {
+        _ if http => quote_spanned! {ok_span=>
+            #ok_private::HttpResponse::answer(#value, #answer, #response)
+        },
         Some(ok_ty) => quote_spanned!(ok_span=> #ok_private::encode::<#ok_ty>(&#value, #response)),
         None => quote_spanned!(ok_span=> #ok_private::encode(&#value, #response)),
     };
@@ -257,8 +275,8 @@ fn expand_call(handler: &Handler, krate: &CratePath, locals: &Locals) -> TokenSt
         }
     };
     quote! {
-        let #event = match #decode {
-            ::core::result::Result::Ok(#event) => #event,
+        let #decoded = match #decode {
+            ::core::result::Result::Ok(#value) => #value,
             ::core::result::Result::Err(#outcome) => return #outcome,
         };
         #call

@@ -57,35 +57,6 @@ pub(crate) fn trace_id() -> String {
     )
 }
 
-/// Decodes standard base64 (padding optional), as the Invoke API carries
-/// `X-Amz-Client-Context`; `None` if it is not base64.
-pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    fn value(byte: u8) -> Option<u32> {
-        Some(match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    }
-    let digits = text.trim().trim_end_matches('=').as_bytes();
-    if digits.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
-    for group in digits.chunks(4) {
-        let mut bits = 0_u32;
-        for (i, &byte) in group.iter().enumerate() {
-            bits |= value(byte)? << (18 - 6 * i);
-        }
-        let bytes = bits.to_be_bytes();
-        out.extend_from_slice(&bytes[1..group.len()]);
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,14 +77,5 @@ mod tests {
         let root = trace.strip_prefix("Root=1-").unwrap();
         assert_eq!(root.split(';').next().unwrap().len(), 8 + 1 + 24, "{trace}");
         assert!(trace.ends_with(";Sampled=0"));
-    }
-
-    #[test]
-    fn decodes_base64() {
-        assert_eq!(decode_base64("eyJhIjoxfQ==").unwrap(), br#"{"a":1}"#);
-        assert_eq!(decode_base64("eyJhIjoxfQ").unwrap(), br#"{"a":1}"#);
-        assert_eq!(decode_base64("").unwrap(), b"");
-        assert!(decode_base64("{\"a\":1}").is_none());
-        assert!(decode_base64("abcde").is_none());
     }
 }

@@ -287,7 +287,7 @@ fn client_context(encoded: &str) -> Result<String, &'static str> {
     if encoded.len() > 3583 {
         return Err("X-Amz-Client-Context must be at most 3583 bytes");
     }
-    let json = ids::decode_base64(encoded)
+    let json = crate::base64::decode(encoded)
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or(REFUSED)?;
     let is_object =
@@ -340,16 +340,7 @@ mod tests {
     use super::*;
 
     fn base64(text: &str) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::new();
-        for chunk in text.as_bytes().chunks(3) {
-            let n =
-                chunk.iter().fold(0_u32, |n, &b| n << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
-            for i in 0..=chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            }
-        }
-        out
+        crate::base64::encode(text.as_bytes())
     }
 
     #[test]

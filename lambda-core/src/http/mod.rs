@@ -1,0 +1,119 @@
+//! HTTP functions (the `http` feature): one handler, written with the `http` crate's
+//! `Request` and `Response`, for API Gateway REST APIs (v1) and HTTP APIs (v2),
+//! Application Load Balancers and Lambda function URLs.
+//!
+//! ```no_run
+//! # #![allow(dead_code)] // rustdoc wraps this in a `main` of its own
+//! use lambda_core::http::{Request, Response};
+//! use lambda_core::lambda;
+//!
+//! #[lambda(http)]
+//! fn handler(request: Request<String>) -> lambda_core::http::Result<Response<String>> {
+//!     Response::builder()
+//!         .header("content-type", "text/plain")
+//!         .body(format!("{} {}", request.method(), request.uri().path()))
+//! }
+//! ```
+//!
+//! This module is the `http` crate (1.x) re-exported, so that your types are the ones
+//! the runtime builds, plus what Lambda adds: [`RequestContext`] (in the request's
+//! extensions), [`query_pairs`], and the body traits [`RequestBody`] and
+//! [`ResponseBody`].
+//!
+//! **The request.** The method; a URI of the path (`path` for v1 and ALB, `rawPath` for
+//! v2 and function URLs, the stage not stripped) and the query string; the headers,
+//! every value of a repeated one kept, names lower-case; for v2 and function URLs, the
+//! event's `cookies` as one `cookie` header; the body, base64-decoded when the event
+//! says `isBase64Encoded`. The query string is the one the client sent, percent-encoded
+//! once: API Gateway REST APIs hand over decoded parameters, which are encoded again;
+//! ALB hands over the client's text, and v2 and function URLs `rawQueryString`, which
+//! are kept. Characters a URI cannot hold (a space, say) are percent-encoded.
+//!
+//! **The response** is answered in the shape its source expects: v1 and ALB with
+//! `multiValueHeaders` when the request came with them (otherwise `headers`, repeated
+//! values joined with `, `), ALB with `statusDescription` (`"200 OK"`), v2 and function
+//! URLs with each `set-cookie` header in `cookies`. The body goes as text when it is
+//! UTF-8, has no `content-encoding`, and its `content-type` is absent, `text/*`,
+//! `application/json`, `application/javascript`, `application/xml`,
+//! `application/x-www-form-urlencoded`, or any `*+json` or `*+xml` type; any other body
+//! goes base64-encoded with `isBase64Encoded: true` (for API Gateway REST APIs, list the
+//! binary types in the API's binary media types, as for every runtime).
+//!
+//! **Errors.** An event that is not an HTTP request from one of these sources, or whose
+//! body is flagged `isBase64Encoded` but is not base64, is answered `Runtime.InvalidEvent`
+//! with the first thing that did not fit. A handler error is an error report like any
+//! other, which API Gateway turns into a `502`; to answer `404` or `500` on purpose,
+//! return `Ok` with that status.
+
+pub use ::http::*;
+
+mod answer;
+mod event;
+mod query;
+
+pub use event::{RequestContext, Source};
+pub use query::query_pairs;
+
+#[doc(hidden)]
+pub use answer::HttpAnswer;
+
+/// A type the request body can be: `String` (the body must be UTF-8), `Vec<u8>`, or
+/// `()` to ignore it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an HTTP request body",
+    label = "not `String`, `Vec<u8>` or `()`",
+    note = "take `Request<String>` for text, `Request<Vec<u8>>` for bytes"
+)]
+pub trait RequestBody: Sized {
+    /// The body, or why it cannot be this type.
+    fn from_bytes(body: Vec<u8>) -> std::result::Result<Self, &'static str>;
+}
+
+impl RequestBody for Vec<u8> {
+    fn from_bytes(body: Vec<u8>) -> std::result::Result<Self, &'static str> {
+        Ok(body)
+    }
+}
+
+impl RequestBody for String {
+    fn from_bytes(body: Vec<u8>) -> std::result::Result<Self, &'static str> {
+        String::from_utf8(body)
+            .map_err(|_| "the body is not UTF-8 text; take the request as `Request<Vec<u8>>`")
+    }
+}
+
+impl RequestBody for () {
+    fn from_bytes(_: Vec<u8>) -> std::result::Result<Self, &'static str> {
+        Ok(())
+    }
+}
+
+/// A type the response body can be: text or bytes, owned or borrowed, or `()` for none.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an HTTP response body",
+    label = "not text, bytes or `()`",
+    note = "use `String`, `&'static str`, `Vec<u8>` or `()`; serialize JSON to a `String` first"
+)]
+pub trait ResponseBody {
+    /// The bytes to send.
+    fn as_bytes(&self) -> &[u8];
+}
+
+macro_rules! response_body {
+    ($as_bytes:expr => $($ty:ty),*) => {$(
+        impl ResponseBody for $ty {
+            fn as_bytes(&self) -> &[u8] {
+                $as_bytes(self)
+            }
+        }
+    )*};
+}
+
+response_body!(str::as_bytes => String, &str, Box<str>, std::borrow::Cow<'_, str>);
+response_body!(<[u8]>::as_ref => Vec<u8>, &[u8], Box<[u8]>, std::borrow::Cow<'_, [u8]>);
+
+impl ResponseBody for () {
+    fn as_bytes(&self) -> &[u8] {
+        &[]
+    }
+}
