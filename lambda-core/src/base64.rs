@@ -1,11 +1,10 @@
 //! Standard base64 (RFC 4648 §4), the alphabet Lambda uses everywhere: the Invoke API's
 //! `X-Amz-Client-Context`, and HTTP events' bodies flagged `isBase64Encoded`.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Encodes with padding.
 #[cfg(any(test, feature = "http"))]
 pub(crate) fn encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let bits = chunk

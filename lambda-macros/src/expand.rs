@@ -250,7 +250,10 @@ fn expand_call(handler: &Handler, http: bool, krate: &CratePath, locals: &Locals
     let encode = |value: &Ident, ok_ty: Option<&syn::Type>| match ok_ty
         .filter(|ty| !matches!(ty, syn::Type::ImplTrait(_)))
     {
-        _ if http => quote_spanned! {ok_span=>
+        Some(ok_ty) if http => quote_spanned! {ok_span=>
+            <#ok_ty as #ok_private::HttpResponse<_>>::answer(#value, #answer, #response)
+        },
+        None if http => quote_spanned! {ok_span=>
             #ok_private::HttpResponse::answer(#value, #answer, #response)
         },
         Some(ok_ty) => quote_spanned!(ok_span=> #ok_private::encode::<#ok_ty>(&#value, #response)),

@@ -94,3 +94,28 @@ fn without_the_tokio_feature_an_async_init_is_one_error_at_its_path_that_names_i
          error: could not compile `bare` (example \"async_init_without_tokio\") due to 1 previous error\n"
     );
 }
+
+#[test]
+fn without_the_http_feature_an_http_handler_is_one_error_that_names_it() {
+    let errors = build_failing_example("http_without_feature");
+    assert_eq!(
+        errors,
+        "examples/http_without_feature.rs:5:18: error[E0432]: unresolved import `lambda_core::http`: could not find `http` in `lambda_core`\n\
+         error: could not compile `bare` (example \"http_without_feature\") due to 1 previous error\n"
+    );
+    // rustc's note, in the long form, names the feature.
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bare");
+    let long = cargo(
+        &["build", "--example", "http_without_feature"],
+        &bare_manifest(),
+        &target,
+        &["--locked", "--target-dir", &target.to_string_lossy()],
+        "building the example http_without_feature",
+    );
+    assert!(
+        long.stderr
+            .contains("the item is gated behind the `http` feature"),
+        "{}",
+        long.stderr
+    );
+}
