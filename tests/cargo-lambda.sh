@@ -26,7 +26,7 @@ rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup ta
 say "cargo lambda build --release: every example, and the panicking fixture"
 (cd examples && timeout 900 cargo lambda build --release --lambda-dir "$lambda_dir")
 (cd tests && timeout 900 cargo lambda build --release --bin fixture_faults --lambda-dir "$lambda_dir")
-for name in hello echo redirect fixture_faults; do
+for name in hello echo http_echo redirect fixture_faults; do
   [ -x "$lambda_dir/$name/bootstrap" ] || fail "no $lambda_dir/$name/bootstrap"
 done
 
@@ -113,6 +113,12 @@ invoke '{"httpMethod":"GET","path":"/hi"}' 0 \
   '{"statusCode":200,"headers":{"Content-Type":"text/plain"},"body":"GET /hi\n","isBase64Encoded":false}'
 stop_function
 
+say "http_echo: a function URL event"
+start_function http_echo
+invoke '{"version":"2.0","rawPath":"/hi","rawQueryString":"a=1&b=x%20y","requestContext":{"http":{"method":"GET"}},"body":"z"}' 0 \
+  '{"statusCode":200,"headers":{"content-type":"text/plain"},"body":"method: GET\npath: /hi\nquery: a=1&b=x y\nbody: z\n","isBase64Encoded":false}'
+stop_function
+
 say "redirect"
 start_function redirect REDIRECT_TO=https://example.com/new
 invoke '{}' 0 '{"statusCode":307,"headers":{"Location":"https://example.com/new"}}'
@@ -134,4 +140,4 @@ echo "ok: HTTP $status with $(cat "$root/target/cargo-lambda-curl.out")"
 stop_function
 
 echo
-echo "cargo-lambda: 5 passed, 0 failed"
+echo "cargo-lambda: 6 passed, 0 failed"

@@ -286,10 +286,24 @@ fn build_peers(
         dir: "ours-no-emulator",
     };
     let size = build::stripped_size(&without_emulator.run(paths, "echo_value")?, paths)?;
-    let mut notes = vec![format!(
-        "ours, Value (musl) without the `emulator` feature: {} KiB stripped",
-        size / 1024
-    )];
+    let with_http = Build {
+        peer: "ours",
+        target: MUSL,
+        profile: "release",
+        extra: &["--features", "http"],
+        dir: "ours-http",
+    };
+    let http_size = build::stripped_size(&with_http.run(paths, "echo_http")?, paths)?;
+    let mut notes = vec![
+        format!(
+            "ours, Value (musl) without the `emulator` feature: {} KiB stripped",
+            size / 1024
+        ),
+        format!(
+            "ours, `#[lambda(http)]` echo (musl, `http` feature): {} KiB stripped",
+            http_size / 1024
+        ),
+    ];
     if with_lambda_runtime {
         let lambda_runtime = |target, profile, dir| Build {
             peer: "lambda-runtime",

@@ -6,6 +6,7 @@ use lambda_tests::{Emulator, Event, Function, MockRuntimeApi, Recorded};
 const HELLO: &str = env!("CARGO_BIN_EXE_hello");
 const ECHO: &str = env!("CARGO_BIN_EXE_echo");
 const REDIRECT: &str = env!("CARGO_BIN_EXE_redirect");
+const HTTP_ECHO: &str = env!("CARGO_BIN_EXE_http_echo");
 
 /// Serves one event and returns the one post the function made, and what it printed.
 fn invoke(binary: &str, env: &[(&str, &str)], event: &str) -> (Recorded, lambda_tests::Output) {
@@ -88,6 +89,75 @@ fn echo_needs_only_method_and_path() {
     assert_eq!(
         post.body_text(),
         r#"{"statusCode":200,"headers":{"Content-Type":"text/plain"},"body":"GET /\n","isBase64Encoded":false}"#
+    );
+}
+
+/// `http_echo` answers each HTTP source's sample event in that source's shape.
+#[test]
+fn http_echo_answers_every_http_source() {
+    let event = |name: &str| {
+        let path = format!(
+            "{}/../tests/events/http/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+    };
+    let text = |path: &str, query: &str| {
+        let body = format!("method: POST\npath: {path}\nquery: {query}\nbody: {{\"qty\":2}}\n");
+        serde_json::to_string(&body).unwrap()
+    };
+    let all = "q=rust lambda&tag=a&b&tag=c";
+    let all_tags_first = "tag=a&b&tag=c&q=rust lambda";
+    let cases = [
+        (
+            "api-gateway-rest",
+            format!(
+                r#"{{"statusCode":200,"multiValueHeaders":{{"content-type":["text/plain"]}},"body":{},"isBase64Encoded":false}}"#,
+                text("/orders/7", all_tags_first)
+            ),
+        ),
+        (
+            "api-gateway-http",
+            format!(
+                r#"{{"statusCode":200,"headers":{{"content-type":"text/plain"}},"body":{},"isBase64Encoded":false}}"#,
+                text("/prod/orders/7", all)
+            ),
+        ),
+        (
+            "function-url",
+            format!(
+                r#"{{"statusCode":200,"headers":{{"content-type":"text/plain"}},"body":{},"isBase64Encoded":false}}"#,
+                text("/orders/7", all)
+            ),
+        ),
+        (
+            "alb",
+            format!(
+                r#"{{"statusCode":200,"statusDescription":"200 OK","headers":{{"content-type":"text/plain"}},"body":{},"isBase64Encoded":false}}"#,
+                text("/orders/7", "q=rust lambda&tag=a&b")
+            ),
+        ),
+        (
+            "alb-multi-value",
+            format!(
+                r#"{{"statusCode":200,"statusDescription":"200 OK","multiValueHeaders":{{"content-type":["text/plain"]}},"body":{},"isBase64Encoded":false}}"#,
+                text("/orders/7", all_tags_first)
+            ),
+        ),
+    ];
+    for (source, expected) in cases {
+        let (post, _) = invoke(HTTP_ECHO, &[], &event(source));
+        assert_eq!(post.body_text(), expected, "{source}");
+    }
+}
+
+#[test]
+fn http_echo_refuses_an_event_from_no_http_source() {
+    let (post, _) = invoke(HTTP_ECHO, &[], r#"{"name":"world"}"#);
+    assert_eq!(post.path, "/2018-06-01/runtime/invocation/req-1/error");
+    assert_eq!(
+        post.body_json()["errorMessage"],
+        "the event is not an HTTP request from an API Gateway REST API (v1) or HTTP API (v2), an ALB or a function URL: no `requestContext.http` (HTTP API, function URL) and no `httpMethod` (REST API, ALB)"
     );
 }
 

@@ -47,8 +47,8 @@ fn api_gateway_rest_api() {
         saw,
         json!({
             "method": "POST",
-            "uri": "/orders/7?q=rust%20lambda&tag=a%26b&tag=c",
-            "query": pairs(&[("q", "rust lambda"), ("tag", "a&b"), ("tag", "c")]),
+            "uri": "/orders/7?tag=a%26b&tag=c&q=rust%20lambda",
+            "query": pairs(&[("tag", "a&b"), ("tag", "c"), ("q", "rust lambda")]),
             "headers": pairs(&[
                 ("accept", "*/*"),
                 ("content-type", "application/json"),
@@ -172,10 +172,10 @@ fn alb_with_single_value_headers() {
 #[test]
 fn alb_with_multi_value_headers() {
     let (response, saw) = answer(include_str!("../events/http/alb-multi-value.json"));
-    assert_eq!(saw["uri"], "/orders/7?q=rust%20lambda&tag=a%26b&tag=c");
+    assert_eq!(saw["uri"], "/orders/7?tag=a%26b&tag=c&q=rust%20lambda");
     assert_eq!(
         saw["query"],
-        pairs(&[("q", "rust lambda"), ("tag", "a&b"), ("tag", "c")])
+        pairs(&[("tag", "a&b"), ("tag", "c"), ("q", "rust lambda")])
     );
     assert_eq!(saw["body"], "{\"qty\":2}");
     let headers = saw["headers"].as_array().unwrap();
@@ -236,6 +236,19 @@ fn a_handler_error_is_an_error_report() {
     assert_eq!(
         error_for(&event),
         json!({"errorType": "Error", "errorMessage": "the order service is down", "stackTrace": []})
+    );
+}
+
+#[test]
+fn a_response_header_that_is_not_utf8_is_an_invalid_response() {
+    let event = with_path(include_str!("../events/http/alb.json"), "/latin1");
+    assert_eq!(
+        error_for(&event),
+        json!({
+            "errorType": "Runtime.InvalidResponse",
+            "errorMessage": "could not encode the HTTP response: the value of header `x-name` is not UTF-8",
+            "stackTrace": [],
+        })
     );
 }
 

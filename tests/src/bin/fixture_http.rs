@@ -1,8 +1,8 @@
 //! An HTTP function that answers with what it saw, as JSON, with headers and cookies of
 //! its own, so that a test can check both directions for each source. `/fail` returns
-//! an error; a path ending in `.png` answers bytes.
+//! an error; a path ending in `.png` answers bytes; `/latin1` a header that is not UTF-8.
 
-use lambda_core::http::{Request, RequestContext, Response, StatusCode, query_pairs};
+use lambda_core::http::{HeaderValue, Request, RequestContext, Response, StatusCode, query_pairs};
 use lambda_core::lambda;
 
 #[lambda(http)]
@@ -10,6 +10,12 @@ fn handler(request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, lambda_core::
     let path = request.uri().path();
     if path == "/fail" {
         return Err("the order service is down".into());
+    }
+    if path == "/latin1" {
+        let header = HeaderValue::from_bytes(b"caf\xe9")?;
+        return Ok(Response::builder()
+            .header("x-name", header)
+            .body(Vec::new())?);
     }
     if path.ends_with(".png") {
         let png = Response::builder()
