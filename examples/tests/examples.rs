@@ -7,6 +7,16 @@ const HELLO: &str = env!("CARGO_BIN_EXE_hello");
 const ECHO: &str = env!("CARGO_BIN_EXE_echo");
 const REDIRECT: &str = env!("CARGO_BIN_EXE_redirect");
 const HTTP_ECHO: &str = env!("CARGO_BIN_EXE_http_echo");
+const SQS_BATCH: &str = env!("CARGO_BIN_EXE_sqs_batch");
+const S3_NOTIFICATION: &str = env!("CARGO_BIN_EXE_s3_notification");
+const SCHEDULED: &str = env!("CARGO_BIN_EXE_scheduled");
+const DYNAMODB_STREAM: &str = env!("CARGO_BIN_EXE_dynamodb_stream");
+
+/// A sample event from `tests/events/`.
+fn sample(path: &str) -> String {
+    let path = format!("{}/../tests/events/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
 
 /// Serves one event and returns the one post the function made, and what it printed.
 fn invoke(binary: &str, env: &[(&str, &str)], event: &str) -> (Recorded, lambda_tests::Output) {
@@ -158,6 +168,62 @@ fn http_echo_refuses_an_event_from_no_http_source() {
     assert_eq!(
         post.body_json()["errorMessage"],
         "the event is not an HTTP request from an API Gateway REST API (v1) or HTTP API (v2), an ALB or a function URL: no `requestContext.http` (HTTP API, function URL) and no `httpMethod` (REST API, ALB)"
+    );
+}
+
+#[test]
+fn sqs_batch_reports_the_message_that_is_not_an_order() {
+    let (post, output) = invoke(SQS_BATCH, &[], &sample("sqs.json"));
+    assert_eq!(
+        post.body_text(),
+        r#"{"batchItemFailures":[{"itemIdentifier":"2e1424d4-f796-459a-8184-9c92662be6da"}]}"#
+    );
+    assert_eq!(output.stdout, "order 7: 2 items\norder 8: 1 items\n");
+    assert_eq!(
+        output.stderr_lines(),
+        [
+            "message 2e1424d4-f796-459a-8184-9c92662be6da is not an order: expected value at line 1 column 1"
+        ]
+    );
+}
+
+#[test]
+fn s3_notification_prints_each_object_with_its_key_decoded() {
+    let (post, output) = invoke(S3_NOTIFICATION, &[], &sample("s3.json"));
+    assert_eq!(post.body_text(), "null");
+    assert_eq!(
+        output.stdout,
+        "ObjectCreated:Put: s3://shop-photos/uploads/red floweré.jpg (1305107 bytes)\n\
+         ObjectRemoved:Delete: s3://shop-photos/uploads/old.jpg\n"
+    );
+}
+
+#[test]
+fn scheduled_reports_for_the_day_the_rule_fired() {
+    let (post, _) = invoke(SCHEDULED, &[], &sample("scheduled.json"));
+    assert_eq!(
+        post.body_text(),
+        r#""report for 2026-12-03, rule nightly-report""#
+    );
+    let other = sample("scheduled.json").replace("Scheduled Event", "Object Created");
+    let (post, _) = invoke(SCHEDULED, &[], &other);
+    assert_eq!(
+        post.body_text(),
+        r#"{"errorType":"Error","errorMessage":"not a scheduled event: Object Created","stackTrace":[]}"#
+    );
+}
+
+#[test]
+fn dynamodb_stream_announces_shipped_orders_and_reports_the_record_it_cannot_read() {
+    let (post, output) = invoke(DYNAMODB_STREAM, &[], &sample("dynamodb.json"));
+    assert_eq!(
+        post.body_text(),
+        r#"{"batchItemFailures":[{"itemIdentifier":"333"}]}"#
+    );
+    assert_eq!(output.stdout, "order 7 shipped\n");
+    assert_eq!(
+        output.stderr_lines(),
+        ["record eccbc87e4b5ce2fe28308fd9f2a7baf3 is not an order: Expected string"]
     );
 }
 
