@@ -277,6 +277,12 @@ fn every_example_answers_the_rie_curl_command() {
             r#"{"statusCode":200,"headers":{"Content-Type":"text/plain"},"body":"GET /\n","isBase64Encoded":false}"#,
         ),
         (
+            HTTP_ECHO,
+            vec![],
+            r#"{"version":"2.0","rawPath":"/hi","requestContext":{"http":{"method":"GET"}}}"#,
+            r#"{"statusCode":200,"headers":{"content-type":"text/plain"},"body":"method: GET\npath: /hi\nquery: \nbody: \n","isBase64Encoded":false}"#,
+        ),
+        (
             REDIRECT,
             vec![("REDIRECT_TO", "https://example.com")],
             "{}",

@@ -39,6 +39,11 @@
 //! goes base64-encoded with `isBase64Encoded: true` (for API Gateway REST APIs, list the
 //! binary types in the API's binary media types, as for every runtime).
 //!
+//! VPC Lattice events are not recognised: Lattice targets are rarely Lambda functions,
+//! and its events share `version: "2.0"` with HTTP APIs while differing in every field,
+//! which would double what the recogniser must tell apart. Take them as your own
+//! `serde` type with `#[lambda]`.
+//!
 //! **Errors.** An event that is not an HTTP request from one of these sources, or whose
 //! body is flagged `isBase64Encoded` but is not base64, is answered `Runtime.InvalidEvent`
 //! with the first thing that did not fit. A handler error is an error report like any
