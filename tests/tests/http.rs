@@ -7,26 +7,34 @@ use serde_json::{Value, json};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_fixture_http");
 
-/// Serves one event and returns the one post the function made.
-fn post_for(event: &str) -> Recorded {
+/// Serves one event and returns the one post the function made, and what it printed.
+fn post_and_output(event: &str) -> (Recorded, lambda_tests::Output) {
     let mock = MockRuntimeApi::start();
     mock.push_event(Event::new("req-1", event));
-    let (requests, _) = mock.run_until_posts(FIXTURE, &[], 1);
+    let (requests, output) = mock.run_until_posts(FIXTURE, &[], 1);
     let posts = lambda_tests::posts(&requests);
     assert_eq!(posts.len(), 1, "{posts:#?}");
-    posts[0].clone()
+    (posts[0].clone(), output)
+}
+
+fn post_for(event: &str) -> Recorded {
+    post_and_output(event).0
 }
 
 /// The response the function posted, and the request its handler saw (the fixture's
 /// body, parsed).
 fn answer(event: &str) -> (Value, Value) {
-    let post = post_for(event);
+    answer_and_output(event).0
+}
+
+fn answer_and_output(event: &str) -> ((Value, Value), lambda_tests::Output) {
+    let (post, output) = post_and_output(event);
     assert_eq!(post.path, "/2018-06-01/runtime/invocation/req-1/response");
     let mut response = post.body_json();
     let body = response["body"].as_str().expect("a text body").to_owned();
     response["body"] = json!("<what the handler saw>");
     let saw = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
-    (response, saw)
+    ((response, saw), output)
 }
 
 /// The error report the function posted.
@@ -144,8 +152,39 @@ fn function_url() {
 }
 
 #[test]
+fn a_rest_api_event_without_multi_value_headers_is_answered_with_them() {
+    let event = r#"{"httpMethod":"GET","path":"/","headers":null,"multiValueHeaders":null}"#;
+    let (response, saw) = answer(event);
+    assert_eq!(saw["headers"], json!([]));
+    assert_eq!(
+        response["multiValueHeaders"]["set-cookie"],
+        json!(["a=1; Secure", "b=2"])
+    );
+}
+
+#[test]
+fn an_http_api_path_is_taken_as_decoded_and_a_function_url_path_as_sent() {
+    let event = with_path(
+        include_str!("../events/http/api-gateway-http.json"),
+        "/files/100%/a b",
+    );
+    assert_eq!(
+        answer(&event).1["uri"],
+        "/files/100%25/a%20b?q=rust+lambda&tag=a%26b&tag=c"
+    );
+    let event = with_path(
+        include_str!("../events/http/function-url.json"),
+        "/files/%41/a b",
+    );
+    assert_eq!(
+        answer(&event).1["uri"],
+        "/files/%41/a%20b?q=rust%20lambda&tag=a%26b&tag=c"
+    );
+}
+
+#[test]
 fn alb_with_single_value_headers() {
-    let (response, saw) = answer(include_str!("../events/http/alb.json"));
+    let ((response, saw), output) = answer_and_output(include_str!("../events/http/alb.json"));
     // ALB does not decode the query; the handler decodes it once.
     assert_eq!(saw["uri"], "/orders/7?q=rust%20lambda&tag=a%26b");
     assert_eq!(saw["query"], pairs(&[("q", "rust lambda"), ("tag", "a&b")]));
@@ -161,11 +200,17 @@ fn alb_with_single_value_headers() {
             "headers": {
                 "content-type": "application/json",
                 "x-seen": "1, 2",
-                "set-cookie": "a=1; Secure, b=2",
+                "set-cookie": "b=2",
             },
             "body": "<what the handler saw>",
             "isBase64Encoded": false,
         })
+    );
+    assert_eq!(
+        output.stderr_lines(),
+        [
+            "lambda_core: this ALB target group takes one value per header: only the last of 2 set-cookie headers is sent; turn on multi-value headers on the target group to send them all"
+        ]
     );
 }
 
@@ -273,20 +318,8 @@ fn an_event_from_no_http_source_names_the_sources_and_the_misfit() {
             "an ALB event needs `path`",
         ),
         (
-            r#"{"httpMethod":"GET","path":"/","body":"not base64!","isBase64Encoded":true}"#,
-            "`body` is flagged `isBase64Encoded` but is not base64",
-        ),
-        (
             r#"{"httpMethod":"GET","path":"/","headers":["accept"]}"#,
             "`headers`: invalid type: sequence, expected an object at line 1 column 41",
-        ),
-        (
-            r#"{"httpMethod":"G T","path":"/"}"#,
-            "the method \"G T\" is not an HTTP method",
-        ),
-        (
-            r#"{"httpMethod":"GET","path":"orders"}"#,
-            "the path \"orders\" does not start with `/`",
         ),
         (
             r#"[1, 2]"#,
@@ -302,6 +335,43 @@ fn an_event_from_no_http_source_names_the_sources_and_the_misfit() {
                 "stackTrace": [],
             }),
             "{event}"
+        );
+    }
+}
+
+#[test]
+fn an_event_from_a_known_source_with_a_bad_field_names_the_source_and_the_field() {
+    let many_headers: serde_json::Map<String, Value> =
+        (0..33_000).map(|i| (format!("h{i}"), json!("1"))).collect();
+    let too_many = json!({"httpMethod": "GET", "path": "/", "headers": many_headers}).to_string();
+    let cases = [
+        (
+            r#"{"httpMethod":"GET","path":"/","body":"not base64!","isBase64Encoded":true}"#,
+            "the API Gateway REST API event is not a valid HTTP request: `body` is flagged `isBase64Encoded` but is not base64",
+        ),
+        (
+            r#"{"httpMethod":"G T","path":"/","requestContext":{"elb":{}}}"#,
+            "the ALB event is not a valid HTTP request: the method \"G T\" is not an HTTP method",
+        ),
+        (
+            r#"{"version":"2.0","rawPath":"orders","requestContext":{"http":{"method":"GET"}}}"#,
+            "the API Gateway HTTP API event is not a valid HTTP request: the path \"orders\" does not start with `/`",
+        ),
+        (
+            r#"{"version":"2.0","rawPath":"/","headers":{"a b":"1"},"requestContext":{"http":{"method":"GET"},"domainName":"x.lambda-url.us-east-1.on.aws"}}"#,
+            "the function URL event is not a valid HTTP request: the header name \"a b\" is not valid",
+        ),
+        (
+            too_many.as_str(),
+            "the API Gateway REST API event is not a valid HTTP request: more than 32768 headers",
+        ),
+    ];
+    for (event, message) in cases {
+        assert_eq!(
+            error_for(event),
+            json!({"errorType": "Runtime.InvalidEvent", "errorMessage": message, "stackTrace": []}),
+            "{}",
+            &event[..event.len().min(200)]
         );
     }
 }

@@ -22,6 +22,12 @@ pub struct HttpAnswer {
 
 impl<B: ResponseBody> HttpResponse<HttpAnswer> for Response<B> {
     fn answer(self, answer: HttpAnswer, out: &mut Vec<u8>) -> Outcome {
+        let cookies = self.headers().get_all(SET_COOKIE).iter().count();
+        if answer.source == Source::Alb && !answer.multi_value_headers && cookies > 1 {
+            crate::log(format_args!(
+                "this ALB target group takes one value per header: only the last of {cookies} set-cookie headers is sent; turn on multi-value headers on the target group to send them all"
+            ));
+        }
         let json = Json {
             answer,
             status: self.status(),
@@ -125,7 +131,7 @@ fn is_textual(content_type: &HeaderValue) -> bool {
 }
 
 /// The headers as one JSON object: each name once, with a list of its values, or
-/// (`lists` false) its values joined with `, `.
+/// (`lists` false) its values joined with `, ` (`set-cookie`: its last value).
 struct Headers<'a> {
     map: &'a HeaderMap,
     lists: bool,
@@ -142,6 +148,11 @@ impl Serialize for Headers<'_> {
             let values = self.map.get_all(name);
             if self.lists {
                 map.serialize_entry(name.as_str(), &Values(name, values))?;
+            } else if name == SET_COOKIE {
+                // Cookies cannot be joined with commas: the last one goes.
+                if let Some(last) = values.iter().next_back() {
+                    map.serialize_entry(name.as_str(), utf8(name, last)?)?;
+                }
             } else {
                 let mut joined = String::new();
                 for value in values {

@@ -50,22 +50,112 @@ impl<B: RequestBody> HttpRequest for Request<B> {
     type Answer = HttpAnswer;
 
     fn from_event(event: &[u8]) -> Result<(Self, HttpAnswer), Outcome> {
-        decode(event).map_err(|problem| {
-            Outcome::Error(Diagnostic::new(
-                "Runtime.InvalidEvent",
-                format!("the event is not an HTTP request from {SOURCES}: {problem}"),
-            ))
+        decode(event).map_err(|misfit| {
+            let message = match misfit {
+                Misfit::Unrecognised(problem) => {
+                    format!("the event is not an HTTP request from {SOURCES}: {problem}")
+                }
+                Misfit::Invalid(source, problem) => {
+                    format!(
+                        "the {} event is not a valid HTTP request: {problem}",
+                        source.name()
+                    )
+                }
+                Misfit::Body(problem) => problem.to_owned(),
+            };
+            Outcome::Error(Diagnostic::new("Runtime.InvalidEvent", message))
         })
     }
 }
 
-fn decode<B: RequestBody>(bytes: &[u8]) -> Result<(Request<B>, HttpAnswer), String> {
-    let event: Fields = serde_json::from_slice(bytes).map_err(|error| error.to_string())?;
+impl Source {
+    fn name(self) -> &'static str {
+        match self {
+            Source::ApiGatewayRest => "API Gateway REST API",
+            Source::ApiGatewayHttp => "API Gateway HTTP API",
+            Source::Alb => "ALB",
+            Source::FunctionUrl => "function URL",
+        }
+    }
+}
+
+/// Why an event could not be the handler's request.
+enum Misfit {
+    /// It is not an event from any HTTP source (or not JSON of the right shape).
+    Unrecognised(String),
+    /// It is from this source, but a field does not hold what HTTP allows.
+    Invalid(Source, String),
+    /// The body does not fit the handler's body type.
+    Body(&'static str),
+}
+
+fn decode<B: RequestBody>(bytes: &[u8]) -> Result<(Request<B>, HttpAnswer), Misfit> {
+    let event: Fields =
+        serde_json::from_slice(bytes).map_err(|error| Misfit::Unrecognised(error.to_string()))?;
+    let (source, method, path) = recognise(&event).map_err(Misfit::Unrecognised)?;
+    let invalid = |problem: String| Misfit::Invalid(source, problem);
+    let method = Method::from_bytes(method.as_bytes()).map_err(|_| {
+        invalid(format!(
+            "the method {:?} is not an HTTP method",
+            Shown(method)
+        ))
+    })?;
+    let uri = uri(source, path, &event).map_err(invalid)?;
+    let mut request = Request::builder().method(method).uri(uri);
+    let headers = (request.headers_mut()).ok_or_else(|| invalid("no headers".to_owned()))?;
+    let too_many = |_| invalid(format!("more than {} headers", MOST_HEADERS));
+    for (name, values) in header_lists(&event) {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| invalid(format!("the header name {:?} is not valid", Shown(name))))?;
+        for value in values {
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| invalid(format!("the value of header `{name}` is not valid")))?;
+            headers.try_append(name.clone(), value).map_err(too_many)?;
+        }
+    }
+    if let Some(cookies) = event.cookies.as_ref().filter(|cookies| !cookies.is_empty()) {
+        let value = HeaderValue::from_str(&cookies.join("; "))
+            .map_err(|_| invalid("a cookie in `cookies` is not a valid header value".to_owned()))?;
+        headers
+            .try_append(http::header::COOKIE, value)
+            .map_err(too_many)?;
+    }
+    let body = match (event.body, event.is_base64_encoded) {
+        (None, _) => Vec::new(),
+        (Some(body), Some(true)) => crate::base64::decode(&body).ok_or_else(|| {
+            invalid("`body` is flagged `isBase64Encoded` but is not base64".to_owned())
+        })?,
+        (Some(body), _) => body.into_bytes(),
+    };
+    let body = B::from_bytes(body).map_err(Misfit::Body)?;
+    let context = RequestContext {
+        source,
+        json: event.request_context.unwrap_or_default(),
+        path_parameters: event.path_parameters.unwrap_or_default(),
+    };
+    let request = request
+        .extension(context)
+        .body(body)
+        .map_err(|error| invalid(error.to_string()))?;
+    let answer = HttpAnswer {
+        source,
+        // API Gateway REST APIs take `multiValueHeaders` whatever the request had; an
+        // ALB only when its target group is set to (which its requests show).
+        multi_value_headers: source == Source::ApiGatewayRest
+            || event.multi_value_headers.is_some(),
+    };
+    Ok((request, answer))
+}
+
+/// The most headers a request may have (the `http` crate's limit).
+const MOST_HEADERS: usize = 32 * 1024;
+
+/// Which source sent the event, its method and its path; or the first thing that does
+/// not fit any source.
+fn recognise(event: &Fields) -> Result<(Source, &str, &str), String> {
     let context = event.request_context.as_ref();
     let in_context = |key: &str| context.and_then(|context| context.get(key));
-    let (source, method, path, answer_multi_value) = if in_context("http").is_some()
-        || event.version.as_deref() == Some("2.0")
-    {
+    if in_context("http").is_some() || event.version.as_deref() == Some("2.0") {
         let name = "an HTTP API (v2) or function URL event";
         let method = in_context("http")
             .and_then(|http| http.get("method"))
@@ -77,69 +167,25 @@ fn decode<B: RequestBody>(bytes: &[u8]) -> Result<(Request<B>, HttpAnswer), Stri
             Some(domain) if domain.contains(".lambda-url.") => Source::FunctionUrl,
             _ => Source::ApiGatewayHttp,
         };
-        (source, method, path, false)
-    } else if event.http_method.is_some() {
+        Ok((source, method, path))
+    } else if let Some(method) = event.http_method.as_deref() {
         let (source, name) = match in_context("elb") {
             Some(_) => (Source::Alb, "an ALB event"),
             None => (Source::ApiGatewayRest, "a REST API (v1) event"),
         };
         let path = (event.path.as_deref()).ok_or_else(|| format!("{name} needs `path`"))?;
-        let method = event.http_method.as_deref().unwrap_or_default();
-        (source, method, path, event.multi_value_headers.is_some())
+        Ok((source, method, path))
     } else {
-        return Err(
+        Err(
             "no `requestContext.http` (HTTP API, function URL) and no `httpMethod` (REST API, ALB)"
                 .to_owned(),
-        );
-    };
-
-    let method = Method::from_bytes(method.as_bytes())
-        .map_err(|_| format!("the method {:?} is not an HTTP method", Shown(method)))?;
-    let uri = uri(source, path, &event)?;
-    let mut request = Request::builder().method(method).uri(uri);
-    let headers = request
-        .headers_mut()
-        .ok_or("the method or the path is not valid")?;
-    for (name, values) in header_lists(&event) {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| format!("the header name {:?} is not valid", Shown(name)))?;
-        for value in values {
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| format!("the value of header `{name}` is not valid"))?;
-            headers.append(name.clone(), value);
-        }
+        )
     }
-    if let Some(cookies) = event.cookies.as_ref().filter(|cookies| !cookies.is_empty()) {
-        let value = HeaderValue::from_str(&cookies.join("; "))
-            .map_err(|_| "a cookie in `cookies` is not a valid header value".to_owned())?;
-        headers.append(http::header::COOKIE, value);
-    }
-    let body = match (event.body, event.is_base64_encoded) {
-        (None, _) => Vec::new(),
-        (Some(body), Some(true)) => crate::base64::decode(&body)
-            .ok_or("`body` is flagged `isBase64Encoded` but is not base64")?,
-        (Some(body), _) => body.into_bytes(),
-    };
-    let body = B::from_bytes(body)?;
-    let context = RequestContext {
-        source,
-        json: event.request_context.unwrap_or_default(),
-        path_parameters: event.path_parameters.unwrap_or_default(),
-    };
-    let request = request
-        .extension(context)
-        .body(body)
-        .map_err(|error| error.to_string())?;
-    let answer = HttpAnswer {
-        source,
-        multi_value_headers: answer_multi_value,
-    };
-    Ok((request, answer))
 }
 
 /// The path and query as one URI: v2 and function URLs carry the query as the client
 /// sent it (`rawQueryString`); ALB carries its parameters undecoded, and REST APIs
-/// decoded (encoded again here).
+/// decoded (encoded again here). Errors say what is wrong with the path.
 fn uri(source: Source, path: &str, event: &Fields) -> Result<http::Uri, String> {
     if !path.starts_with('/') {
         return Err(format!(
@@ -148,7 +194,18 @@ fn uri(source: Source, path: &str, event: &Fields) -> Result<http::Uri, String> 
         ));
     }
     let mut uri = String::with_capacity(path.len() + 64);
-    push_encoded(&mut uri, path, Keep::Path);
+    // HTTP APIs hand over the path decoded (`rawPath`, and `path` in payload format 1.0),
+    // so a `%` in it is a percent sign; the other sources keep the client's escapes.
+    let decoded = source == Source::ApiGatewayHttp || event.version.as_deref() == Some("1.0");
+    push_encoded(
+        &mut uri,
+        path,
+        if decoded {
+            Keep::DecodedPath
+        } else {
+            Keep::Path
+        },
+    );
     let keep = match source {
         Source::ApiGatewayRest => Keep::Unreserved,
         _ => Keep::Query,
@@ -368,5 +425,32 @@ impl<'de> de::Deserialize<'de> for Key {
         }
 
         deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(outcome: Outcome) -> String {
+        match outcome {
+            Outcome::Error(report) => format!("{}: {}", report.error_type, report.error_message),
+            Outcome::Response => panic!("no error"),
+        }
+    }
+
+    #[test]
+    fn a_body_that_does_not_fit_the_body_type_says_which_type_would() {
+        let event = br#"{"httpMethod":"POST","path":"/","body":"/w==","isBase64Encoded":true}"#;
+        let Err(outcome) = Request::<String>::from_event(event) else {
+            panic!("decoded")
+        };
+        assert_eq!(
+            message(outcome),
+            "Runtime.InvalidEvent: the request body is not UTF-8 text; take the request as `Request<Vec<u8>>`"
+        );
+        let (request, _) = Request::<Vec<u8>>::from_event(event).expect("bytes fit");
+        assert_eq!(request.body(), &[0xff]);
+        assert!(Request::<()>::from_event(event).is_ok());
     }
 }

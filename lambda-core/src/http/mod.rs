@@ -20,19 +20,28 @@
 //! extensions), [`query_pairs`], and the body traits [`RequestBody`] and
 //! [`ResponseBody`].
 //!
-//! **The request.** The method; a URI of the path (`path` for v1 and ALB, `rawPath` for
-//! v2 and function URLs, the stage not stripped) and the query string; the headers,
+//! **The request.** The method; a URI of the path and the query string; the headers,
 //! every value of a repeated one kept, names lower-case; for v2 and function URLs, the
-//! event's `cookies` as one `cookie` header; the body, base64-decoded when the event
-//! says `isBase64Encoded`. The query string is the one the client sent, percent-encoded
-//! once: API Gateway REST APIs hand over decoded parameters, which are encoded again;
-//! ALB hands over the client's text, and v2 and function URLs `rawQueryString`, which
-//! are kept. Characters a URI cannot hold (a space, say) are percent-encoded.
+//! event's `cookies` as one `cookie` header; the body, base64-decoded when the event says
+//! `isBase64Encoded`.
 //!
-//! **The response** is answered in the shape its source expects: v1 and ALB with
-//! `multiValueHeaders` when the request came with them (otherwise `headers`, repeated
-//! values joined with `, `), ALB with `statusDescription` (`"200 OK"`), v2 and function
-//! URLs with each `set-cookie` header in `cookies`. The body goes as text when it is
+//! - The path is the event's, nothing stripped: `path` for REST APIs and ALB (a REST
+//!   API's has no stage in it), `rawPath` for HTTP APIs (with the stage, unless it is
+//!   `$default`) and function URLs. HTTP APIs hand it over decoded, so a `%` in it is
+//!   encoded as `%25`; the other sources keep the client's escapes. Characters a URI
+//!   cannot hold (a space, `?`, `#`) are percent-encoded.
+//! - The query string is percent-encoded exactly once, so that [`query_pairs`] decodes
+//!   it once: HTTP APIs and function URLs give `rawQueryString`, kept as sent; ALB gives
+//!   its parameters as the client sent them, and REST APIs decoded (encoded again here),
+//!   each as a map, so the query is rebuilt from the map: keys in the event's order,
+//!   each key's values together, a bare `flag` as `flag=`.
+//!
+//! **The response** is answered in the shape its source expects: REST APIs with
+//! `multiValueHeaders` (which they take whatever the request had); ALB with
+//! `statusDescription` (`"200 OK"`), and with `multiValueHeaders` when the request came
+//! with them (the target group's setting), or else `headers`, repeated values joined with
+//! `, ` and only the last `set-cookie` (one line says so); HTTP APIs and function URLs
+//! with `headers` and each `set-cookie` in `cookies`. The body goes as text when it is
 //! UTF-8, has no `content-encoding`, and its `content-type` is absent, `text/*`,
 //! `application/json`, `application/javascript`, `application/xml`,
 //! `application/x-www-form-urlencoded`, or any `*+json` or `*+xml` type; any other body
@@ -44,11 +53,14 @@
 //! which would double what the recogniser must tell apart. Take them as your own
 //! `serde` type with `#[lambda]`.
 //!
-//! **Errors.** An event that is not an HTTP request from one of these sources, or whose
-//! body is flagged `isBase64Encoded` but is not base64, is answered `Runtime.InvalidEvent`
-//! with the first thing that did not fit. A handler error is an error report like any
-//! other, which API Gateway turns into a `502`; to answer `404` or `500` on purpose,
-//! return `Ok` with that status.
+//! **Errors.** `Runtime.InvalidEvent`, one line each: an event that is not an HTTP
+//! request from one of these sources (naming the sources and the first thing that did
+//! not fit), an event from one of them with a field HTTP does not allow (naming the
+//! source and the field: a body flagged `isBase64Encoded` that is not base64, a method,
+//! a header, over 32,768 headers), and a body that does not fit the handler's body type.
+//! A response header value that is not UTF-8 is `Runtime.InvalidResponse`. A handler
+//! error is an error report like any other, which API Gateway turns into a `502`; to
+//! answer `404` or `500` on purpose, return `Ok` with that status.
 
 pub use ::http::*;
 
@@ -82,8 +94,9 @@ impl RequestBody for Vec<u8> {
 
 impl RequestBody for String {
     fn from_bytes(body: Vec<u8>) -> std::result::Result<Self, &'static str> {
-        String::from_utf8(body)
-            .map_err(|_| "the body is not UTF-8 text; take the request as `Request<Vec<u8>>`")
+        String::from_utf8(body).map_err(
+            |_| "the request body is not UTF-8 text; take the request as `Request<Vec<u8>>`",
+        )
     }
 }
 

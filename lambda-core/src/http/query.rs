@@ -63,9 +63,12 @@ fn hex(digit: u8) -> Option<u8> {
 /// How much of a text is taken as it is when it goes into a URI.
 #[derive(Clone, Copy)]
 pub(super) enum Keep {
-    /// A path as the event gives it: everything a URI path can hold, `%` included, so
+    /// A path as the client sent it: everything a URI path can hold, `%` included, so
     /// that an escape in it is not encoded twice.
     Path,
+    /// A path the source decoded (HTTP APIs): as [`Keep::Path`], but a `%` is a percent
+    /// sign, encoded as `%25`.
+    DecodedPath,
     /// A query string, or a query key or value, as the client sent it: as for a path,
     /// and `?`.
     Query,
@@ -80,9 +83,10 @@ pub(super) fn push_encoded(out: &mut String, text: &str, keep: Keep) {
         let unreserved = byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~');
         let kept = match keep {
             Keep::Unreserved => unreserved,
-            Keep::Path | Keep::Query => {
+            Keep::Path | Keep::DecodedPath | Keep::Query => {
                 unreserved
                     || (byte == b'?' && matches!(keep, Keep::Query))
+                    || (byte == b'%' && !matches!(keep, Keep::DecodedPath))
                     || matches!(
                         byte,
                         b'!' | b'$'
@@ -98,7 +102,6 @@ pub(super) fn push_encoded(out: &mut String, text: &str, keep: Keep) {
                             | b':'
                             | b'@'
                             | b'/'
-                            | b'%'
                     )
             }
         };
@@ -149,6 +152,7 @@ mod tests {
             "/a%20b/%C3%A9/%20/%7Bx%7D%3F%23"
         );
         assert_eq!(encoded("a=b c&d=?/#", Keep::Query), "a=b%20c&d=?/%23");
+        assert_eq!(encoded("/100%/a b?", Keep::DecodedPath), "/100%25/a%20b%3F");
         assert_eq!(
             encoded("a&b=c+d%e f", Keep::Unreserved),
             "a%26b%3Dc%2Bd%25e%20f"
