@@ -144,6 +144,23 @@ fn run(sizes: &Sizes, with_lambda_runtime: bool) -> Result<(), String> {
 
     let concurrency = measure_concurrency(&paths, &warm_events, sizes, with_lambda_runtime)?;
 
+    eprintln!("bench: allocations per invocation");
+    let mut notes = notes;
+    for (libc, target) in [("musl", MUSL), ("gnu", GNU)] {
+        let counting = Build {
+            peer: "ours",
+            target,
+            profile: "release",
+            extra: &[],
+            dir: "ours",
+        }
+        .run(&paths, "count_allocations")?;
+        let count = measure::allocations(&counting, &warm_events[..warm_events.len().min(2000)])?;
+        notes.push(format!(
+            "ours ({libc}) allocates {count} times per invocation, the handler's own aside (count_allocations)"
+        ));
+    }
+
     let build_times = if with_lambda_runtime {
         eprintln!("bench: clean builds (ours, then lambda_runtime)");
         Some((
@@ -260,10 +277,32 @@ fn build_peers(
             tuned("ureq-floor", MUSL, "ureq-floor").run(paths, "ureq-floor")?,
         )?,
         same(
+            "ureq-proto floor (musl)",
+            tuned("ureq-proto-floor", MUSL, "ureq-proto-floor").run(paths, "ureq-proto-floor")?,
+        )?,
+        same(
             "ours, Value (musl)",
             tuned("ours", MUSL, "ours").run(paths, "echo_value")?,
         )?,
         typed("ours, typed (musl)", &tuned("ours", MUSL, "ours"), paths)?,
+        // glibc, what cargo-lambda builds by default (through Zig), and so what most
+        // functions run on.
+        same(
+            "raw floor (gnu)",
+            tuned("raw-floor", GNU, "raw-floor").run(paths, "raw-floor")?,
+        )?,
+        same(
+            "JSON floor (gnu)",
+            tuned("json-floor", GNU, "json-floor").run(paths, "json-floor")?,
+        )?,
+        same(
+            "ureq-proto floor (gnu)",
+            tuned("ureq-proto-floor", GNU, "ureq-proto-floor").run(paths, "ureq-proto-floor")?,
+        )?,
+        same(
+            "ours, Value (gnu)",
+            tuned("ours", GNU, "ours").run(paths, "echo_value")?,
+        )?,
     ];
     // The same echo as an `async fn`: what the `tokio` feature costs a function that
     // awaits nothing (the AWS SDK comparison, `--sdk`, is the one that awaits).

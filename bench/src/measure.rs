@@ -113,6 +113,33 @@ pub fn phase_with_env(
     })
 }
 
+/// How many times the runtime allocates per invocation: `binary` is `count_allocations`,
+/// which answers each event with the count since its previous call (one turn of the
+/// loop). The median over the second half of `events`, once buffers have grown.
+pub fn allocations(binary: &Path, events: &[Vec<u8>]) -> Result<u64, String> {
+    let mock = Mock::start(events).map_err(|error| error.to_string())?;
+    let mut child = spawn(binary, &mock, None, &[])?;
+    let answered = wait_while_running(&mock, &mut child, events.len())?;
+    stop(&mut child);
+    let run = mock.finish();
+    if !answered {
+        return Err(format!("{}: not every event answered", binary.display()));
+    }
+    let mut counts = Vec::new();
+    for answer in run.answers.iter().filter(|a| a.index >= events.len() / 2) {
+        let text = String::from_utf8_lossy(&answer.body);
+        counts.push(
+            text.parse::<u64>()
+                .map_err(|_| format!("{}: answered {text:?}", binary.display()))?,
+        );
+    }
+    counts.sort_unstable();
+    counts
+        .get(counts.len() / 2)
+        .copied()
+        .ok_or_else(|| "no answers".to_owned())
+}
+
 /// Waits for `count` answers, for [`PHASE_LIMIT`] at most, but fails at once if the
 /// function exits first.
 fn wait_while_running(mock: &Mock, child: &mut Child, count: usize) -> Result<bool, String> {

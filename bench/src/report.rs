@@ -128,7 +128,104 @@ pub fn render(
         );
     }
     let _ = write!(out, "{}", targets(peers, measured, builds));
+    let _ = write!(out, "{}", wire_targets(peers, measured));
     out
+}
+
+/// `echo_value` (musl, stripped) when the close-to-the-wire work began (2026-12-03): the
+/// size the runtime's HTTP code may not grow past.
+const SIZE_AT_WIRE_START: u64 = 906_016;
+
+/// The close-to-the-wire targets, for musl and for glibc: ours against the JSON floor
+/// and lambda_runtime, and the ureq-proto experiment against the JSON floor.
+fn wire_targets(peers: &[Peer], measured: &[Measured]) -> String {
+    let find = |label: String| {
+        peers
+            .iter()
+            .position(|p| p.label == label)
+            .map(|i| (&peers[i], &measured[i]))
+    };
+    let mut out = String::from("\n| close to the wire | measured | met |\n|---|---|---|\n");
+    let mut line = |name: String, measured: String, met: bool| {
+        let _ = writeln!(
+            out,
+            "| {name} | {measured} | {} |",
+            if met { "yes" } else { "**no**" }
+        );
+    };
+    for (libc, lambda_runtime_factor) in [("musl", 1.35), ("gnu", 1.5)] {
+        let (Some((ours_peer, ours)), Some((_, json))) = (
+            find(format!("ours, Value ({libc})")),
+            find(format!("JSON floor ({libc})")),
+        ) else {
+            continue;
+        };
+        if let Some((_, proto)) = find(format!("ureq-proto floor ({libc})")) {
+            let ratio = warm(proto).0 / warm(json).0;
+            line(
+                format!("experiment: ureq-proto floor ≥ 0.85 × JSON floor ({libc})"),
+                format!("{ratio:.2} ×"),
+                ratio >= 0.85,
+            );
+        }
+        let rate = warm(ours).0 / warm(json).0;
+        line(
+            format!("warm ≥ 0.8 × JSON floor ({libc})"),
+            format!("{rate:.2} ×"),
+            rate >= 0.8,
+        );
+        let (ours_cpu, json_cpu) = (cpu_us(ours), cpu_us(json));
+        line(
+            format!("CPU per invocation ≤ 1.25 × JSON floor's ({libc})"),
+            format!("{ours_cpu:.1} µs vs {json_cpu:.1} µs"),
+            ours_cpu <= 1.25 * json_cpu,
+        );
+        let (ours_p99, json_p99) = (warm_percentile(ours, 0.99), warm_percentile(json, 0.99));
+        line(
+            format!("p99 ≤ 1.5 × JSON floor's ({libc})"),
+            format!("{ours_p99:.0} µs vs {json_p99:.0} µs"),
+            ours_p99 <= 1.5 * json_p99,
+        );
+        let (ours_rss, json_rss) = (warm_rss_mib(ours), warm_rss_mib(json));
+        line(
+            format!("peak RSS after the small events ≤ 1.5 × JSON floor's ({libc})"),
+            format!("{ours_rss:.1} MiB vs {json_rss:.1} MiB"),
+            ours_rss <= 1.5 * json_rss,
+        );
+        if let Some((_, theirs)) = find(format!("lambda_runtime, Value ({libc}, tuned)")) {
+            let against = warm(ours).0 / warm(theirs).0;
+            line(
+                format!("warm ≥ {lambda_runtime_factor} × lambda_runtime ({libc}, same profile)"),
+                format!("{against:.2} ×"),
+                against >= lambda_runtime_factor,
+            );
+        }
+        let connections = ours.warm.iter().map(|p| p.connections).max().unwrap_or(0);
+        line(
+            format!("one TCP connection for the warm run ({libc})"),
+            connections.to_string(),
+            connections == 1,
+        );
+        if libc == "musl" {
+            line(
+                "stripped size ≤ its size at the start (906,016 bytes, musl)".to_owned(),
+                format!("{} bytes", ours_peer.size),
+                ours_peer.size <= SIZE_AT_WIRE_START,
+            );
+        }
+    }
+    out
+}
+
+/// The median CPU time per invocation of the warm rounds, in µs.
+fn cpu_us(measured: &Measured) -> f64 {
+    median(
+        measured
+            .warm
+            .iter()
+            .map(|p| p.cpu_per_invocation.as_secs_f64() * 1e6)
+            .collect(),
+    )
 }
 
 /// Each target from the issue, with the numbers it was judged on.
