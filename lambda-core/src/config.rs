@@ -300,6 +300,11 @@ impl RuntimeApi {
         })
     }
 
+    /// The host (an IPv6 address in brackets) and port to connect to.
+    pub(crate) fn address(&self) -> (&str, u16) {
+        (&self.host, self.port)
+    }
+
     /// `http://host:port[/prefix]`, to which `/2018-06-01/…` and `/2020-01-01/…` are
     /// appended.
     pub(crate) fn root(&self) -> String {

@@ -44,6 +44,7 @@ mod cli;
 mod client;
 mod codec;
 mod config;
+mod connection;
 mod context;
 mod diagnostic;
 #[cfg(feature = "emulator")]

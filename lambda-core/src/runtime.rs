@@ -43,7 +43,10 @@ pub(crate) fn run<S, H: Handler<S>>(
             "this binary was built with panic = \"abort\": a panic ends the process, and Lambda reports Runtime.ExitError instead of Runtime.Panic; set panic = \"unwind\" in the release profile"
         ));
     }
-    let client = Client::new(runtime_api);
+    let mut client = match Client::new(runtime_api) {
+        Ok(client) => client,
+        Err(error) => return fatal(&error),
+    };
     // Async handlers' futures are dropped past their deadline only where Lambda does
     // not stop a timed-out invocation (see async_runtime.rs).
     crate::async_runtime::drop_past_deadline(config.managed_instances);
@@ -67,7 +70,7 @@ pub(crate) fn run<S, H: Handler<S>>(
 
     // Extensions register before the first `/next`, which ends Lambda's init phase.
     if let Some(hook) = shutdown {
-        if let Err(error) = crate::shutdown::start(&client, hook) {
+        if let Err(error) = crate::shutdown::start(&mut client, runtime_api, hook) {
             return fatal(&error);
         }
     }
@@ -102,12 +105,12 @@ impl<S, H: Handler<S>> Serving<'_, S, H> {
     pub(crate) fn on_this_thread(self) -> ExitCode {
         let Serving {
             config,
-            client,
+            mut client,
             state,
             handler,
             ..
         } = self;
-        match serve(&client, config, state, handler, TraceEnv::Set) {
+        match serve(&mut client, config, state, handler, TraceEnv::Set) {
             Ok(never) => match never {},
             Err(error) => fatal(&error),
         }
@@ -129,11 +132,11 @@ impl<S, H: Handler<S>> Serving<'_, S, H> {
             state,
             handler,
         } = self;
-        let poller = |number: u32, client: Client| -> ! {
+        let poller = |number: u32, mut client: Client| -> ! {
             // A panic here is a bug in the runtime (the handler's are caught); it must
             // not take a poller away without a word.
             let served = panic::catch_unwind(AssertUnwindSafe(|| {
-                serve(&client, config, state, handler, TraceEnv::Leave)
+                serve(&mut client, config, state, handler, TraceEnv::Leave)
             }));
             match served {
                 Ok(Ok(never)) => match never {},
@@ -145,7 +148,13 @@ impl<S, H: Handler<S>> Serving<'_, S, H> {
         };
         thread::scope(|scope| {
             for number in 2..=config.concurrency {
-                let client = Client::new(runtime_api);
+                let client = match Client::new(runtime_api) {
+                    Ok(client) => client,
+                    Err(error) => {
+                        log_at(Level::Fatal, format_args!("{error}"));
+                        std::process::exit(1)
+                    }
+                };
                 let spawned = thread::Builder::new()
                     .name(format!("lambda-poller-{number}"))
                     .spawn_scoped(scope, move || poller(number, client));
@@ -180,7 +189,7 @@ enum Never {}
 
 /// One poller: `/next`, decode, call, encode, post, until the Runtime API fails.
 fn serve<S>(
-    client: &Client,
+    client: &mut Client,
     config: &Config,
     state: &S,
     handler: &impl Handler<S>,
@@ -268,7 +277,7 @@ fn serve<S>(
 }
 
 fn answer(
-    client: &Client,
+    client: &mut Client,
     context: &Context,
     outcome: &Outcome,
     response: &[u8],

@@ -6,6 +6,7 @@
 //! extension), and on SIGTERM runs the hook and exits 0.
 
 use crate::client::Client;
+use crate::config::RuntimeApi;
 use crate::error::RuntimeError as Error;
 use crate::{log, signal};
 use std::thread;
@@ -13,14 +14,15 @@ use std::thread;
 /// The name the internal extension registers under.
 const EXTENSION_NAME: &str = "lambda-core-shutdown-hook";
 
-/// Registers the extension and starts the two helper threads. SIGTERM must already be
-/// blocked (see [`signal::block_sigterm`]).
-pub(crate) fn start(client: &Client, hook: fn()) -> Result<(), Error> {
+/// Registers the extension (on `client`, the main poller's) and starts the two helper
+/// threads, the waiting one with a client of its own. SIGTERM must already be blocked
+/// (see [`signal::block_sigterm`]).
+pub(crate) fn start(client: &mut Client, api: &RuntimeApi, hook: fn()) -> Result<(), Error> {
     let identifier = client.register_extension(EXTENSION_NAME)?;
-    let parked = client.clone();
+    let mut parked = Client::new(api)?;
     thread::Builder::new()
         .name("lambda-extension".to_owned())
-        .spawn(move || park(&parked, &identifier))
+        .spawn(move || park(&mut parked, &identifier))
         .map_err(|error| spawn_error("extension", &error))?;
     thread::Builder::new()
         .name("lambda-sigterm".to_owned())
@@ -32,7 +34,7 @@ pub(crate) fn start(client: &Client, hook: fn()) -> Result<(), Error> {
 /// Waits on the extension's event stream. Registered for no events, it is never
 /// answered on Lambda; an answer anyway (an emulator) is polled again, a bounded number
 /// of times, and a failure ends the wait with one line.
-fn park(client: &Client, identifier: &str) {
+fn park(client: &mut Client, identifier: &str) {
     const MOST_ANSWERS: usize = 1000;
     for _ in 0..MOST_ANSWERS {
         if let Err(error) = client.wait_for_extension_event(identifier) {
