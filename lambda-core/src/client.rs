@@ -3,19 +3,19 @@
 
 use crate::Diagnostic;
 use crate::config::RuntimeApi;
-use crate::connection::{Answer, BodyProblem, Connection, Failure, OUTPUT_BUFFER};
+use crate::connection::{Answer, BodyProblem, Connection, Failure, OUTPUT_BUFFER, Wait};
 use crate::context::header;
 use crate::error::RuntimeError as Error;
 use crate::invoke::PAYLOAD_LIMIT;
 use std::thread;
 use std::time::{Duration, Instant};
-use ureq_proto::http::{HeaderMap, HeaderValue, Method, Request, Uri};
+use ureq_proto::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 
 /// How long the runtime keeps trying to reach the Runtime API before it gives up.
 const UNREACHABLE_AFTER: Duration = Duration::from_secs(3);
-/// How long each write, and each read of a post's answer, may take. `/next` has no read
-/// timeout: Lambda freezes the process between invocations, and the poll may last any
-/// time.
+/// How long each write, and each read of an answer, may take; the head of an answer to
+/// `/next` is waited for as long as it takes: Lambda freezes the process between
+/// invocations, and the poll may last any time.
 const POST_PHASE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most of a post's answer read (to keep the connection); a larger one closes it.
 const SMALL_ANSWER: usize = 64 * 1024;
@@ -103,7 +103,7 @@ impl Client {
                 .insert("user-agent", HeaderValue::from_static(USER_AGENT));
             match self
                 .connection
-                .exchange(request, &[], None, body, PAYLOAD_LIMIT)
+                .exchange(request, &[], Wait::ForEver, body, PAYLOAD_LIMIT)
             {
                 Ok(answer) => break answer,
                 Err(Failure::Unreadable(detail)) => return Ok(Next::Unreadable(detail)),
@@ -159,7 +159,7 @@ impl Client {
             self.runtime_base
         );
         self.post(
-            &url,
+            url,
             "/runtime/invocation/response",
             "application/json",
             None,
@@ -181,7 +181,7 @@ impl Client {
         );
         let error_type = report.header_value();
         self.post(
-            &url,
+            url,
             "/runtime/invocation/error",
             ERROR_CONTENT_TYPE,
             Some(&error_type),
@@ -195,7 +195,7 @@ impl Client {
         let url = format!("{}/runtime/init/error", self.runtime_base);
         let error_type = report.header_value();
         self.post(
-            &url,
+            url,
             "/runtime/init/error",
             ERROR_CONTENT_TYPE,
             Some(&error_type),
@@ -225,7 +225,7 @@ impl Client {
             .exchange(
                 request,
                 BODY,
-                Some(POST_PHASE_TIMEOUT),
+                Wait::Bounded,
                 &mut self.scratch,
                 SMALL_ANSWER,
             )
@@ -259,7 +259,7 @@ impl Client {
             .map_err(|error| unreachable(&url, error.to_string()))?;
         let answer = self
             .connection
-            .exchange(request, &[], None, &mut self.scratch, SMALL_ANSWER)
+            .exchange(request, &[], Wait::ForEver, &mut self.scratch, SMALL_ANSWER)
             .map_err(|failure| unreachable(&url, failure_detail(failure)))?;
         Ok(answer.status)
     }
@@ -269,36 +269,30 @@ impl Client {
     /// answered) to the retry counts as delivered. `5xx` ends the runtime.
     fn post(
         &mut self,
-        url: &str,
+        url: String,
         endpoint: &'static str,
-        content_type: &str,
+        content_type: &'static str,
         error_type: Option<&str>,
         invocation_id: Option<&str>,
         body: &[u8],
     ) -> Result<Posted, Error> {
         const ATTEMPTS: usize = 2;
+        // Parsed once, taking the text over: each attempt's clone shares it.
+        let uri = Uri::try_from(url).map_err(|error| Error::Unreachable {
+            url: endpoint.to_owned(),
+            detail: format!("the URL does not parse: {error}"),
+        })?;
         let mut last_failure = String::new();
         for attempt in 0..ATTEMPTS {
-            let mut request = Request::builder()
-                .method(Method::POST)
-                .uri(url)
-                .header("user-agent", USER_AGENT)
-                .header("content-type", content_type)
-                .header("content-length", body.len());
-            if let Some(error_type) = error_type {
-                request = request.header(ERROR_TYPE_HEADER, error_type);
-            }
-            if let Some(invocation_id) = invocation_id {
-                request = request.header(header::INVOCATION_ID, invocation_id);
-            }
-            let request = match request.body(()) {
-                Ok(request) => request,
-                Err(error) => return Err(unreachable(url, error.to_string())),
-            };
+            let request =
+                match post_request(uri.clone(), content_type, error_type, invocation_id, body) {
+                    Ok(request) => request,
+                    Err(detail) => return Err(unreachable(&uri.to_string(), detail)),
+                };
             let sent = self.connection.exchange(
                 request,
                 body,
-                Some(POST_PHASE_TIMEOUT),
+                Wait::Bounded,
                 &mut self.scratch,
                 SMALL_ANSWER,
             );
@@ -316,7 +310,7 @@ impl Client {
                 Err(failure) => last_failure = failure_detail(failure),
             }
         }
-        Err(unreachable(url, last_failure))
+        Err(unreachable(&uri.to_string(), last_failure))
     }
 }
 
@@ -324,6 +318,34 @@ impl Client {
 /// the host (at most 255 bytes), the user agent, the content type and length, and the
 /// error type (at most 73 bytes), each with its name.
 const HEAD_ROOM: usize = 1024;
+
+/// A post's request, its constant headers from static text (no allocation).
+fn post_request(
+    uri: Uri,
+    content_type: &'static str,
+    error_type: Option<&str>,
+    invocation_id: Option<&str>,
+    body: &[u8],
+) -> Result<Request<()>, String> {
+    use ureq_proto::http::header::{CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT as USER_AGENT_HEADER};
+    let invalid = |error: ureq_proto::http::Error| error.to_string();
+    let mut request = Request::new(());
+    *request.method_mut() = Method::POST;
+    *request.uri_mut() = uri;
+    let headers = request.headers_mut();
+    headers.insert(USER_AGENT_HEADER, HeaderValue::from_static(USER_AGENT));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    if let Some(error_type) = error_type {
+        let value = HeaderValue::try_from(error_type).map_err(|e| invalid(e.into()))?;
+        headers.insert(HeaderName::from_static(ERROR_TYPE_HEADER), value);
+    }
+    if let Some(invocation_id) = invocation_id {
+        let value = HeaderValue::try_from(invocation_id).map_err(|e| invalid(e.into()))?;
+        headers.insert(HeaderName::from_static(header::INVOCATION_ID), value);
+    }
+    Ok(request)
+}
 
 fn failure_detail(failure: Failure) -> String {
     match failure {

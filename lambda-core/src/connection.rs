@@ -53,14 +53,12 @@ pub(crate) struct Connection {
     /// `host:port` as the requests name it, and looked up once.
     host: String,
     port: u16,
-    /// Every write's timeout: writes are small and go to a local service, so one bound
-    /// serves every phase.
-    write_timeout: Duration,
+    /// Every read's and every write's timeout, set once on the socket (changing it per
+    /// phase would cost two system calls per invocation). A poll of `/next` outlasts it
+    /// by reading again: the protocol state is ours, not the socket's.
+    timeout: Duration,
     addresses: Vec<SocketAddr>,
     stream: Option<TcpStream>,
-    /// The read timeout the socket has now, so that it is changed only when a phase
-    /// needs another.
-    read_timeout: Option<Duration>,
     input: Vec<u8>,
     /// `input[start..end]` is read from the socket and not yet used.
     start: usize,
@@ -69,16 +67,15 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// A connection to `host:port`, opened by the first request; each write may take
-    /// `write_timeout`.
-    pub(crate) fn new(host: &str, port: u16, write_timeout: Duration) -> Connection {
+    /// A connection to `host:port`, opened by the first request; each read and each
+    /// write may take `timeout`.
+    pub(crate) fn new(host: &str, port: u16, timeout: Duration) -> Connection {
         Connection {
             host: host.to_owned(),
             port,
-            write_timeout,
+            timeout,
             addresses: Vec::new(),
             stream: None,
-            read_timeout: None,
             input: Vec::new(),
             start: 0,
             end: 0,
@@ -87,18 +84,19 @@ impl Connection {
     }
 
     /// Sends `request` and `body`, and reads the answer, its body into `answer_body`
-    /// (cleared first) up to `limit` bytes. `timeout` bounds each read; `None` waits for
-    /// ever (a poll of `/next`). After any failure, and after a body not read whole,
-    /// the connection is closed.
+    /// (cleared first) up to `limit` bytes. Each read and write may take the
+    /// connection's timeout, but the head of the answer is waited for as long as it
+    /// takes when `wait` says so (a poll of `/next`). After any failure, and after a body
+    /// not read whole, the connection is closed.
     pub(crate) fn exchange(
         &mut self,
         request: Request<()>,
         body: &[u8],
-        timeout: Option<Duration>,
+        wait: Wait,
         answer_body: &mut Vec<u8>,
         limit: usize,
     ) -> Result<Answer, Failure> {
-        let result = self.try_exchange(request, body, timeout, answer_body, limit);
+        let result = self.try_exchange(request, body, wait, answer_body, limit);
         if !matches!(&result, Ok(answer) if answer.body_problem.is_none()) {
             self.close();
         }
@@ -109,12 +107,12 @@ impl Connection {
         &mut self,
         request: Request<()>,
         body: &[u8],
-        timeout: Option<Duration>,
+        wait: Wait,
         answer_body: &mut Vec<u8>,
         limit: usize,
     ) -> Result<Answer, Failure> {
         let unusable = |error: ureq_proto::Error| Failure::Transport(error.to_string());
-        self.connect(timeout)?;
+        self.connect()?;
         let mut call = Call::new(request).map_err(unusable)?.proceed();
         let written = call.write(&mut self.output).map_err(unusable)?;
         self.write(written, body)?;
@@ -143,12 +141,18 @@ impl Connection {
                     "its head is larger than {MOST_HEAD} bytes"
                 )));
             }
-            self.fill().map_err(|error| match error.kind() {
-                io::ErrorKind::UnexpectedEof if self.start < self.end => {
-                    Failure::Unreadable("the connection closed inside its head".into())
+            match self.fill() {
+                Ok(()) => {}
+                Err(error) if is_timeout(&error) && wait == Wait::ForEver => {}
+                Err(error)
+                    if error.kind() == io::ErrorKind::UnexpectedEof && self.start < self.end =>
+                {
+                    return Err(Failure::Unreadable(
+                        "the connection closed inside its head".into(),
+                    ));
                 }
-                _ => Failure::Transport(describe(&error)),
-            })?;
+                Err(error) => return Err(Failure::Transport(describe(&error))),
+            }
         };
         let status = response.status().as_u16();
         let (parts, ()) = response.into_parts();
@@ -213,46 +217,52 @@ impl Connection {
         Ok(answer)
     }
 
-    /// Opens the connection if it is closed, and sets the phase's read timeout.
-    fn connect(&mut self, timeout: Option<Duration>) -> Result<(), Failure> {
+    /// Opens the connection if it is closed.
+    fn connect(&mut self) -> Result<(), Failure> {
         let transport = |error: io::Error| Failure::Transport(describe(&error));
-        if self.stream.is_none() {
-            if self.addresses.is_empty() {
-                // `[::1]` names an IPv6 address; the lookup takes it without brackets.
-                let host = self.host.trim_start_matches('[').trim_end_matches(']');
-                self.addresses = (host, self.port)
-                    .to_socket_addrs()
-                    .map_err(transport)?
-                    .collect();
-            }
-            let stream = TcpStream::connect(&self.addresses[..]).map_err(transport)?;
-            stream.set_nodelay(true).map_err(transport)?;
-            stream
-                .set_write_timeout(Some(self.write_timeout))
-                .map_err(transport)?;
-            stream.set_read_timeout(timeout).map_err(transport)?;
-            self.read_timeout = timeout;
-            if self.input.is_empty() {
-                self.input = vec![0; INPUT_BUFFER];
-                self.output = vec![0; OUTPUT_BUFFER];
-            }
-            self.stream = Some(stream);
-        } else if self.read_timeout != timeout {
-            if let Some(stream) = &self.stream {
-                stream.set_read_timeout(timeout).map_err(transport)?;
-            }
-            self.read_timeout = timeout;
+        if self.stream.is_some() {
+            return Ok(());
         }
+        if self.addresses.is_empty() {
+            // `[::1]` names an IPv6 address; the lookup takes it without brackets.
+            let host = self.host.trim_start_matches('[').trim_end_matches(']');
+            self.addresses = (host, self.port)
+                .to_socket_addrs()
+                .map_err(transport)?
+                .collect();
+        }
+        let stream = TcpStream::connect(&self.addresses[..]).map_err(transport)?;
+        stream.set_nodelay(true).map_err(transport)?;
+        stream
+            .set_write_timeout(Some(self.timeout))
+            .map_err(transport)?;
+        stream
+            .set_read_timeout(Some(self.timeout))
+            .map_err(transport)?;
+        if self.input.is_empty() {
+            self.input = vec![0; INPUT_BUFFER];
+            self.output = vec![0; OUTPUT_BUFFER];
+        }
+        self.stream = Some(stream);
         Ok(())
     }
 
-    /// Writes the head in the output buffer, then the body.
+    /// Writes the head in the output buffer and the body: in one write when the body
+    /// fits after the head (one system call for a whole small post).
     fn write(&mut self, head: usize, body: &[u8]) -> Result<(), Failure> {
         let transport = |error: io::Error| Failure::Transport(describe(&error));
         let stream = self.stream.as_mut().ok_or_else(closed)?;
-        stream.write_all(&self.output[..head]).map_err(transport)?;
-        if !body.is_empty() {
-            stream.write_all(body).map_err(transport)?;
+        match self.output.get_mut(head..head + body.len()) {
+            Some(after_head) => {
+                after_head.copy_from_slice(body);
+                stream
+                    .write_all(&self.output[..head + body.len()])
+                    .map_err(transport)?;
+            }
+            None => {
+                stream.write_all(&self.output[..head]).map_err(transport)?;
+                stream.write_all(body).map_err(transport)?;
+            }
         }
         Ok(())
     }
@@ -282,6 +292,22 @@ impl Connection {
         self.stream = None;
         (self.start, self.end) = (0, 0);
     }
+}
+
+/// How long the head of an answer is waited for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// As long as it takes: a poll that Lambda answers when an event comes.
+    ForEver,
+    /// The connection's timeout.
+    Bounded,
+}
+
+fn is_timeout(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 fn closed() -> Failure {
