@@ -317,6 +317,19 @@ fn build_peers(
         "ours, Value, async fn (musl)",
         with_tokio.run(paths, "echo_value_async")?,
     )?);
+    // The same echo with mimalloc as its global allocator: whether another allocator is
+    // worth recommending for musl builds, whose malloc is slow.
+    let with_mimalloc = Build {
+        peer: "ours",
+        target: MUSL,
+        profile: "release",
+        extra: &["--features", "mimalloc"],
+        dir: "ours-mimalloc",
+    };
+    peers.push(same(
+        "ours, Value, mimalloc (musl)",
+        with_mimalloc.run(paths, "echo_value_mimalloc")?,
+    )?);
     let without_emulator = Build {
         peer: "ours",
         target: MUSL,
