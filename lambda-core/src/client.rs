@@ -93,7 +93,8 @@ impl Client {
     /// that arrived but cannot be read is [`Next::Unreadable`], never retried here: each
     /// new poll may take another event.
     pub(crate) fn next(&mut self, body: &mut Vec<u8>) -> Result<Next, Error> {
-        let started = Instant::now();
+        // From the first failure: a poll Lambda held for minutes is no failure.
+        let mut failing_since: Option<Instant> = None;
         let mut pause = Duration::from_millis(10);
         let answer = loop {
             let mut request = Request::new(());
@@ -107,7 +108,10 @@ impl Client {
             {
                 Ok(answer) => break answer,
                 Err(Failure::Unreadable(detail)) => return Ok(Next::Unreadable(detail)),
-                Err(Failure::Transport(_)) if started.elapsed() < UNREACHABLE_AFTER => {
+                Err(Failure::Transport(_))
+                    if failing_since.get_or_insert_with(Instant::now).elapsed()
+                        < UNREACHABLE_AFTER =>
+                {
                     thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(500));
                 }

@@ -9,7 +9,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use ureq_proto::BodyMode;
 use ureq_proto::client::{Call, RecvBodyResult, RecvResponseResult, SendRequestResult};
 use ureq_proto::http::{HeaderMap, Request};
@@ -115,7 +115,14 @@ impl Connection {
         self.connect()?;
         let mut call = Call::new(request).map_err(unusable)?.proceed();
         let written = call.write(&mut self.output).map_err(unusable)?;
-        self.write(written, body)?;
+        // A head larger than the output buffer is written in part: send none of it.
+        if !call.can_proceed() {
+            return Err(Failure::Transport(format!(
+                "the request's head is larger than {OUTPUT_BUFFER} bytes"
+            )));
+        }
+        let phase = Phase::start(self.timeout);
+        self.write(written, body, &phase)?;
         let mut call = match call.proceed().map_err(unusable)? {
             Some(SendRequestResult::RecvResponse(call)) => call,
             Some(SendRequestResult::SendBody(mut call)) => {
@@ -128,13 +135,23 @@ impl Connection {
                 return Err(Failure::Transport("the request was not sent whole".into()));
             }
         };
+        // The head: as long as it takes for a poll, else within the phase's time.
+        let phase = Phase::start(self.timeout);
         let response = loop {
             let (used, response) = call
                 .try_response(&self.input[self.start..self.end], false)
                 .map_err(|error| Failure::Unreadable(error.to_string()))?;
             self.start += used;
-            if let Some(response) = response {
-                break response;
+            match response {
+                Some(_) if used > MOST_HEAD => {
+                    return Err(Failure::Unreadable(format!(
+                        "its head is larger than {MOST_HEAD} bytes"
+                    )));
+                }
+                Some(response) => break response,
+                // A 1xx answer was consumed: what follows may be buffered already.
+                None if used > 0 => continue,
+                None => {}
             }
             if self.end - self.start >= MOST_HEAD {
                 return Err(Failure::Unreadable(format!(
@@ -153,6 +170,11 @@ impl Connection {
                 }
                 Err(error) => return Err(Failure::Transport(describe(&error))),
             }
+            if wait == Wait::Bounded && phase.is_over() {
+                return Err(Failure::Transport(describe(
+                    &io::ErrorKind::TimedOut.into(),
+                )));
+            }
         };
         let status = response.status().as_u16();
         let (parts, ()) = response.into_parts();
@@ -165,21 +187,32 @@ impl Connection {
         let mut call = match call.proceed() {
             Some(RecvResponseResult::RecvBody(call)) => call,
             Some(RecvResponseResult::Cleanup(cleanup)) => {
-                if cleanup.must_close_connection() {
+                if cleanup.must_close_connection() || self.start != self.end {
                     self.close();
                 }
                 return Ok(answer);
             }
+            // A redirect is an answer like any other status here; its body is left.
             Some(RecvResponseResult::Redirect(_)) | None => {
-                return Err(Failure::Unreadable("an answer with no usable body".into()));
+                self.close();
+                return Ok(answer);
             }
         };
-        if let BodyMode::LengthDelimited(length) = call.body_mode() {
+        // The body, within the phase's time from the head on.
+        let phase = Phase::start(self.timeout);
+        let mode = call.body_mode();
+        if let BodyMode::LengthDelimited(length) = mode {
             if length > limit as u64 {
                 answer.body_problem = Some(BodyProblem::OverLimit(limit));
                 return Ok(answer);
             }
             answer_body.reserve(length as usize);
+        }
+        if mode == BodyMode::CloseDelimited {
+            // No length: the body is everything until the answer's end of stream.
+            answer.body_problem = self.read_to_close(answer_body, limit, &phase).err();
+            self.close();
+            return Ok(answer);
         }
         while !call.can_proceed() {
             const STEP: usize = 16 * 1024;
@@ -204,17 +237,48 @@ impl Connection {
                 return Ok(answer);
             }
             if used == 0 && produced == 0 {
-                if let Err(error) = self.fill() {
+                let filled = self.fill();
+                let late = phase.is_over().then(|| io::ErrorKind::TimedOut.into());
+                if let Some(error) = filled.err().or(late) {
                     answer.body_problem = Some(BodyProblem::Unreadable(describe(&error)));
                     return Ok(answer);
                 }
             }
         }
         match call.proceed() {
-            Some(RecvBodyResult::Cleanup(cleanup)) if !cleanup.must_close_connection() => {}
+            // Bytes past the answer are no answer to anything we sent: the connection's
+            // state is unknown.
+            Some(RecvBodyResult::Cleanup(cleanup))
+                if !cleanup.must_close_connection() && self.start == self.end => {}
             _ => self.close(),
         }
         Ok(answer)
+    }
+
+    /// Reads a body that ends with the stream, up to `limit` bytes.
+    fn read_to_close(
+        &mut self,
+        answer_body: &mut Vec<u8>,
+        limit: usize,
+        phase: &Phase,
+    ) -> Result<(), BodyProblem> {
+        loop {
+            answer_body.extend_from_slice(&self.input[self.start..self.end]);
+            self.start = self.end;
+            if answer_body.len() > limit {
+                return Err(BodyProblem::OverLimit(limit));
+            }
+            match self.fill() {
+                Ok(()) => {}
+                Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(error) => return Err(BodyProblem::Unreadable(describe(&error))),
+            }
+            if phase.is_over() {
+                return Err(BodyProblem::Unreadable(describe(
+                    &io::ErrorKind::TimedOut.into(),
+                )));
+            }
+        }
     }
 
     /// Opens the connection if it is closed.
@@ -231,7 +295,14 @@ impl Connection {
                 .map_err(transport)?
                 .collect();
         }
-        let stream = TcpStream::connect(&self.addresses[..]).map_err(transport)?;
+        let mut connected = Err(io::Error::from(io::ErrorKind::NotFound));
+        for address in &self.addresses {
+            connected = TcpStream::connect_timeout(address, self.timeout);
+            if connected.is_ok() {
+                break;
+            }
+        }
+        let stream = connected.map_err(transport)?;
         stream.set_nodelay(true).map_err(transport)?;
         stream
             .set_write_timeout(Some(self.timeout))
@@ -249,22 +320,18 @@ impl Connection {
 
     /// Writes the head in the output buffer and the body: in one write when the body
     /// fits after the head (one system call for a whole small post).
-    fn write(&mut self, head: usize, body: &[u8]) -> Result<(), Failure> {
-        let transport = |error: io::Error| Failure::Transport(describe(&error));
+    fn write(&mut self, head: usize, body: &[u8], phase: &Phase) -> Result<(), Failure> {
         let stream = self.stream.as_mut().ok_or_else(closed)?;
         match self.output.get_mut(head..head + body.len()) {
             Some(after_head) => {
                 after_head.copy_from_slice(body);
-                stream
-                    .write_all(&self.output[..head + body.len()])
-                    .map_err(transport)?;
+                write_within(stream, &self.output[..head + body.len()], phase)
             }
             None => {
-                stream.write_all(&self.output[..head]).map_err(transport)?;
-                stream.write_all(body).map_err(transport)?;
+                write_within(stream, &self.output[..head], phase)?;
+                write_within(stream, body, phase)
             }
         }
-        Ok(())
     }
 
     /// Reads more from the socket, moving what is unread to the front first.
@@ -291,6 +358,48 @@ impl Connection {
     fn close(&mut self) {
         self.stream = None;
         (self.start, self.end) = (0, 0);
+    }
+}
+
+/// Writes all of `bytes`, each write bounded by the socket's timeout and all of them by
+/// the phase's.
+fn write_within(stream: &mut TcpStream, mut bytes: &[u8], phase: &Phase) -> Result<(), Failure> {
+    while !bytes.is_empty() {
+        if phase.is_over() {
+            return Err(Failure::Transport(describe(
+                &io::ErrorKind::TimedOut.into(),
+            )));
+        }
+        match stream.write(bytes) {
+            Ok(0) => {
+                return Err(Failure::Transport(describe(
+                    &io::ErrorKind::WriteZero.into(),
+                )));
+            }
+            Ok(written) => bytes = &bytes[written.min(bytes.len())..],
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(Failure::Transport(describe(&error))),
+        }
+    }
+    Ok(())
+}
+
+/// The time one phase of an exchange (sending, the answer's head, its body) may take in
+/// all; each read and write is also bounded by the socket's timeout, so a phase ends at
+/// most one timeout past its own.
+struct Phase {
+    ends: Instant,
+}
+
+impl Phase {
+    fn start(timeout: Duration) -> Phase {
+        Phase {
+            ends: Instant::now() + timeout,
+        }
+    }
+
+    fn is_over(&self) -> bool {
+        Instant::now() >= self.ends
     }
 }
 

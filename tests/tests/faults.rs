@@ -324,3 +324,79 @@ fn a_handler_past_its_deadline_sees_zero_time_left_and_the_loop_goes_on() {
         "/2018-06-01/runtime/invocation/next/response"
     );
 }
+
+#[test]
+fn an_event_with_no_length_is_read_to_the_end_of_its_connection() {
+    let mock = MockRuntimeApi::start();
+    let event = answer(json!(6));
+    let raw = format!("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: no-length\r\n\r\n{event}");
+    mock.push(Reply::Raw(raw.into_bytes()));
+    let (requests, _) = mock.run_until_posts(FAULTS, &[], 1);
+    let posts = posts(&requests);
+    assert_eq!(
+        posts[0].path,
+        "/2018-06-01/runtime/invocation/no-length/response"
+    );
+    assert_eq!(posts[0].body_text(), "6");
+}
+
+#[test]
+fn an_informational_answer_before_the_event_is_skipped() {
+    let mock = MockRuntimeApi::start();
+    let event = answer(json!(7));
+    let raw = format!(
+        "HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n{}{event}",
+        head("after-103", "", event.len())
+    );
+    mock.push(Reply::Raw(raw.into_bytes()));
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 1);
+    let posts = posts(&requests);
+    assert_eq!(
+        posts[0].path,
+        "/2018-06-01/runtime/invocation/after-103/response"
+    );
+    assert_eq!(posts[0].body_text(), "7");
+    assert_eq!(output.stderr_lines(), Vec::<&str>::new());
+}
+
+#[test]
+fn a_head_over_12_kib_that_arrives_whole_is_refused_too() {
+    let mock = MockRuntimeApi::start();
+    // 13 KiB of head: under the 16 KiB input buffer, so it can arrive in one read.
+    let raw = head(
+        "big-head",
+        &format!("X-Big: {}\r\n", "a".repeat(13 * 1024)),
+        2,
+    ) + "{}";
+    mock.push(Reply::Raw(raw.into_bytes()));
+    mock.push_event(Event::new("good", answer(json!(5))));
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 1);
+    let posts = posts(&requests);
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    assert_eq!(
+        posts[0].path,
+        "/2018-06-01/runtime/invocation/good/response"
+    );
+    let lines = output.stderr_lines();
+    assert_eq!(lines.len(), 1, "{}", output.stderr);
+    assert!(lines[0].starts_with(DROPPED), "{}", lines[0]);
+}
+
+#[test]
+fn a_redirect_answering_a_post_is_a_refusal_and_serving_goes_on() {
+    let mock = MockRuntimeApi::start();
+    mock.answer_posts_with(&[307]);
+    mock.push_event(Event::new("first", answer(json!(1))));
+    mock.push_event(Event::new("second", answer(json!(2))));
+    let (requests, output) = mock.run_until_posts(FAULTS, &[], 2);
+    let posts = posts(&requests);
+    assert_eq!(posts.len(), 2, "{posts:#?}");
+    assert_eq!(
+        posts[1].path,
+        "/2018-06-01/runtime/invocation/second/response"
+    );
+    assert_eq!(
+        output.stderr_lines(),
+        ["lambda_core: first: the Runtime API refused the answer with status 307"]
+    );
+}
