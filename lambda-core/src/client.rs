@@ -9,6 +9,7 @@ use crate::error::RuntimeError as Error;
 use crate::invoke::PAYLOAD_LIMIT;
 use std::thread;
 use std::time::{Duration, Instant};
+use ureq_proto::http::header::{CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT as USER_AGENT_HEADER};
 use ureq_proto::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 
 /// How long the runtime keeps trying to reach the Runtime API before it gives up.
@@ -97,11 +98,7 @@ impl Client {
         let mut failing_since: Option<Instant> = None;
         let mut pause = Duration::from_millis(10);
         let answer = loop {
-            let mut request = Request::new(());
-            *request.uri_mut() = self.next_uri.clone();
-            request
-                .headers_mut()
-                .insert("user-agent", HeaderValue::from_static(USER_AGENT));
+            let request = request(Method::GET, self.next_uri.clone());
             match self
                 .connection
                 .exchange(request, &[], Wait::ForEver, body, PAYLOAD_LIMIT)
@@ -215,15 +212,12 @@ impl Client {
         const ENDPOINT: &str = "/extension/register";
         const BODY: &[u8] = br#"{"events":[]}"#;
         let url = format!("{}{ENDPOINT}", self.extensions);
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri(&url)
-            .header("user-agent", USER_AGENT)
-            .header("lambda-extension-name", name)
-            .header("content-type", "application/json")
-            .header("content-length", BODY.len())
-            .body(())
-            .map_err(|error| unreachable(&url, error.to_string()))?;
+        let mut request = request(Method::POST, parse_url(&url)?);
+        let headers = request.headers_mut();
+        let name = HeaderValue::try_from(name).map_err(|e| unreachable(&url, e.to_string()))?;
+        headers.insert("lambda-extension-name", name);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(BODY.len()));
         let answer = self
             .connection
             .exchange(
@@ -254,13 +248,12 @@ impl Client {
     /// answers it; the helper thread parks here. Returns when it answers anyway.
     pub(crate) fn wait_for_extension_event(&mut self, identifier: &str) -> Result<u16, Error> {
         let url = format!("{}/extension/event/next", self.extensions);
-        let request = Request::builder()
-            .method(Method::GET)
-            .uri(&url)
-            .header("user-agent", USER_AGENT)
-            .header("lambda-extension-identifier", identifier)
-            .body(())
-            .map_err(|error| unreachable(&url, error.to_string()))?;
+        let mut request = request(Method::GET, parse_url(&url)?);
+        let identifier =
+            HeaderValue::try_from(identifier).map_err(|e| unreachable(&url, e.to_string()))?;
+        request
+            .headers_mut()
+            .insert("lambda-extension-identifier", identifier);
         let answer = self
             .connection
             .exchange(request, &[], Wait::ForEver, &mut self.scratch, SMALL_ANSWER)
@@ -323,7 +316,19 @@ impl Client {
 /// error type (at most 73 bytes), each with its name.
 const HEAD_ROOM: usize = 1024;
 
-/// A post's request, its constant headers from static text (no allocation).
+/// A request with the user agent, the one header every request has (from static text:
+/// no allocation).
+fn request(method: Method, uri: Uri) -> Request<()> {
+    let mut request = Request::new(());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    request
+        .headers_mut()
+        .insert(USER_AGENT_HEADER, HeaderValue::from_static(USER_AGENT));
+    request
+}
+
+/// A post's request, its constant headers from static text.
 fn post_request(
     uri: Uri,
     content_type: &'static str,
@@ -331,24 +336,24 @@ fn post_request(
     invocation_id: Option<&str>,
     body: &[u8],
 ) -> Result<Request<()>, String> {
-    use ureq_proto::http::header::{CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT as USER_AGENT_HEADER};
-    let invalid = |error: ureq_proto::http::Error| error.to_string();
-    let mut request = Request::new(());
-    *request.method_mut() = Method::POST;
-    *request.uri_mut() = uri;
+    let mut request = request(Method::POST, uri);
     let headers = request.headers_mut();
-    headers.insert(USER_AGENT_HEADER, HeaderValue::from_static(USER_AGENT));
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
     if let Some(error_type) = error_type {
-        let value = HeaderValue::try_from(error_type).map_err(|e| invalid(e.into()))?;
+        let value = HeaderValue::try_from(error_type).map_err(|e| e.to_string())?;
         headers.insert(HeaderName::from_static(ERROR_TYPE_HEADER), value);
     }
     if let Some(invocation_id) = invocation_id {
-        let value = HeaderValue::try_from(invocation_id).map_err(|e| invalid(e.into()))?;
+        let value = HeaderValue::try_from(invocation_id).map_err(|e| e.to_string())?;
         headers.insert(HeaderName::from_static(header::INVOCATION_ID), value);
     }
     Ok(request)
+}
+
+/// A URL built from the checked `RuntimeApi`, as a `Uri`.
+fn parse_url(url: &str) -> Result<Uri, Error> {
+    Uri::try_from(url).map_err(|error| unreachable(url, format!("not a URL: {error}")))
 }
 
 fn failure_detail(failure: Failure) -> String {
