@@ -344,9 +344,11 @@ fn an_event_with_no_length_is_read_to_the_end_of_its_connection() {
 fn an_informational_answer_before_the_event_is_skipped() {
     let mock = MockRuntimeApi::start();
     let event = answer(json!(7));
+    // The mock closes the connection after a raw reply, so the head says so: the post
+    // then opens a new connection instead of finding this one gone.
     let raw = format!(
         "HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n{}{event}",
-        head("after-103", "", event.len())
+        head("after-103", "Connection: close\r\n", event.len())
     );
     mock.push(Reply::Raw(raw.into_bytes()));
     let (requests, output) = mock.run_until_posts(FAULTS, &[], 1);
