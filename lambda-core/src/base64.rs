@@ -1,8 +1,8 @@
 //! Standard base64 (RFC 4648 §4), the alphabet Lambda uses everywhere: the Invoke API's
-//! `X-Amz-Client-Context`, and HTTP events' bodies flagged `isBase64Encoded`.
+//! `X-Amz-Client-Context`, HTTP events' bodies flagged `isBase64Encoded`, and the error
+//! body in a stream's trailers.
 
 /// Encodes with padding.
-#[cfg(any(test, feature = "http"))]
 pub(crate) fn encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -24,6 +24,7 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
 
 /// Decodes, padding optional and whitespace around it ignored; `None` if it is not
 /// base64.
+#[cfg(any(test, feature = "emulator", feature = "http"))]
 pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
     fn value(byte: u8) -> Option<u32> {
         Some(match byte {

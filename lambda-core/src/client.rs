@@ -7,6 +7,7 @@ use crate::connection::{Answer, BodyProblem, Connection, Failure, OUTPUT_BUFFER,
 use crate::context::header;
 use crate::error::RuntimeError as Error;
 use crate::invoke::PAYLOAD_LIMIT;
+use crate::stream::Sink;
 use std::thread;
 use std::time::{Duration, Instant};
 use ureq_proto::http::header::{CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT as USER_AGENT_HEADER};
@@ -37,6 +38,10 @@ pub(crate) struct Client {
     next_uri: Uri,
     /// Where the answers of posts are read, to keep the connection (its capacity kept).
     scratch: Vec<u8>,
+    /// The request target of `/runtime/invocation/`, and the `Host` a streamed post,
+    /// written by hand, names.
+    invocation_target: String,
+    host: String,
 }
 
 /// An answer of `/next`.
@@ -78,7 +83,10 @@ impl Client {
             .map_err(|error: ureq_proto::http::uri::InvalidUri| {
                 unreachable(&next_url, error.to_string())
             })?;
+        let (invocation_target, host_header) = api.runtime_target("/runtime/invocation/");
         Ok(Client {
+            invocation_target,
+            host: host_header,
             connection: Connection::new(host, port, POST_PHASE_TIMEOUT),
             next_url,
             next_uri,
@@ -167,6 +175,22 @@ impl Client {
             invocation_id,
             body,
         )
+    }
+
+    /// `POST /runtime/invocation/{id}/response` in chunks, for a streaming handler: a
+    /// [`Sink`] that begins with the first chunk, and closes the connection at its end,
+    /// as the Runtime API asks.
+    pub(crate) fn streamed_post<'c>(
+        &'c mut self,
+        request_id: &'c str,
+        invocation_id: Option<&'c str>,
+    ) -> StreamedPost<'c> {
+        StreamedPost {
+            client: self,
+            request_id,
+            invocation_id,
+            begun: false,
+        }
     }
 
     /// `POST /runtime/invocation/{id}/error`.
@@ -309,6 +333,75 @@ impl Client {
         }
         Err(unreachable(&uri.to_string(), last_failure))
     }
+}
+
+/// A streamed `/response`, written on the connection by hand: ureq-proto sends no
+/// request trailers, and the error of a stream that fails midway goes in trailers.
+pub(crate) struct StreamedPost<'c> {
+    client: &'c mut Client,
+    request_id: &'c str,
+    invocation_id: Option<&'c str>,
+    begun: bool,
+}
+
+impl StreamedPost<'_> {
+    fn begin(&mut self, content_type: &str) -> std::io::Result<()> {
+        use std::fmt::Write as _;
+        let Client {
+            invocation_target,
+            host,
+            ..
+        } = &*self.client;
+        let mut head = format!(
+            "POST {invocation_target}{}/response HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\nContent-Type: {content_type}\r\nLambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\nTrailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n",
+            self.request_id
+        );
+        if let Some(invocation_id) = self.invocation_id {
+            let _ = write!(head, "Lambda-Runtime-Invocation-Id: {invocation_id}\r\n");
+        }
+        head.push_str("\r\n");
+        self.begun = true;
+        self.client
+            .connection
+            .begin_chunked(head.as_bytes())
+            .map_err(failure_error)
+    }
+}
+
+impl Sink for StreamedPost<'_> {
+    fn send(&mut self, content_type: &str, bytes: &[u8]) -> std::io::Result<()> {
+        if !self.begun {
+            self.begin(content_type)?;
+        }
+        self.client
+            .connection
+            .send_chunk(bytes)
+            .map_err(failure_error)
+    }
+
+    fn end(&mut self, content_type: &str, error: Option<&Diagnostic>) -> Result<u16, String> {
+        if !self.begun {
+            self.begin(content_type)
+                .map_err(|error| error.to_string())?;
+        }
+        let trailers = match error {
+            None => String::new(),
+            Some(report) => format!(
+                "Lambda-Runtime-Function-Error-Type: {}\r\nLambda-Runtime-Function-Error-Body: {}\r\n",
+                report.header_value(),
+                crate::base64::encode(&report.to_json())
+            ),
+        };
+        self.client
+            .connection
+            .end_chunked(trailers.as_bytes())
+            .map_err(failure_detail)
+    }
+}
+
+/// A failure of a streamed post as the error the handler's write returns.
+fn failure_error(failure: Failure) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::BrokenPipe, failure_detail(failure))
 }
 
 /// What a post's head holds besides its URL and ids, at most: the request line's words,

@@ -316,6 +316,13 @@ impl RuntimeApi {
         format!("{}/2018-06-01{path}", self.root())
     }
 
+    /// The head of a request to `path` under `/2018-06-01`: its request line's target,
+    /// and its `Host`.
+    pub(crate) fn runtime_target(&self, path: &str) -> (String, String) {
+        let target = format!("{}/2018-06-01{path}", self.path);
+        (target, format!("{}:{}", self.host, self.port))
+    }
+
     /// A URL of the Extensions API: `path` under `/2020-01-01`.
     pub(crate) fn extensions_url(&self, path: &str) -> String {
         format!("{}/2020-01-01{path}", self.root())

@@ -7,7 +7,7 @@
 //! connection the last one left open, and a connection that fails, or whose answer
 //! could not be read whole, is closed and opened afresh by the next request.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 use ureq_proto::BodyMode;
@@ -318,18 +318,90 @@ impl Connection {
         Ok(())
     }
 
-    /// Writes the head in the output buffer and the body: in one write when the body
-    /// fits after the head (one system call for a whole small post).
+    /// Writes the head in the output buffer and the body, in one system call when the
+    /// socket takes them whole (a small post always).
     fn write(&mut self, head: usize, body: &[u8], phase: &Phase) -> Result<(), Failure> {
         let stream = self.stream.as_mut().ok_or_else(closed)?;
-        match self.output.get_mut(head..head + body.len()) {
-            Some(after_head) => {
-                after_head.copy_from_slice(body);
-                write_within(stream, &self.output[..head + body.len()], phase)
+        let head = &self.output[..head];
+        write_within(stream, &mut [IoSlice::new(head), IoSlice::new(body)], phase)
+    }
+
+    /// Begins a request whose body goes in chunks as it is made (a streamed response),
+    /// on this connection or a new one: `head` is its whole head, written as it is. A
+    /// failure closes the connection, and so does the end of the stream.
+    pub(crate) fn begin_chunked(&mut self, head: &[u8]) -> Result<(), Failure> {
+        self.connect()?;
+        let sent = self.write_slices(&mut [IoSlice::new(head)]);
+        self.close_on_failure(sent)
+    }
+
+    /// Sends `data`, which is not empty, as one chunk.
+    pub(crate) fn send_chunk(&mut self, data: &[u8]) -> Result<(), Failure> {
+        let mut size = [0; 20];
+        let size = chunk_size_line(data.len(), &mut size);
+        let sent = self.write_slices(&mut [
+            IoSlice::new(size),
+            IoSlice::new(data),
+            IoSlice::new(b"\r\n"),
+        ]);
+        self.close_on_failure(sent)
+    }
+
+    /// Ends a chunked request with the last chunk and `trailers` (header lines, each
+    /// ending in CRLF), reads the status of the answer, and closes the connection, as the
+    /// Runtime API asks after a streamed response.
+    pub(crate) fn end_chunked(&mut self, trailers: &[u8]) -> Result<u16, Failure> {
+        let ended = self
+            .write_slices(&mut [
+                IoSlice::new(b"0\r\n"),
+                IoSlice::new(trailers),
+                IoSlice::new(b"\r\n"),
+            ])
+            .and_then(|()| self.read_status());
+        self.close();
+        ended
+    }
+
+    /// Writes `slices`, within one phase's time.
+    fn write_slices(&mut self, slices: &mut [IoSlice<'_>]) -> Result<(), Failure> {
+        let phase = Phase::start(self.timeout);
+        let stream = self.stream.as_mut().ok_or_else(closed)?;
+        write_within(stream, slices, &phase)
+    }
+
+    fn close_on_failure(&mut self, result: Result<(), Failure>) -> Result<(), Failure> {
+        if result.is_err() {
+            self.close();
+        }
+        result
+    }
+
+    /// The status of the answer whose head comes next, its head read and the rest left
+    /// (the connection is closed after it); `1xx` answers are passed over.
+    fn read_status(&mut self) -> Result<u16, Failure> {
+        let phase = Phase::start(self.timeout);
+        loop {
+            let unread = &self.input[self.start..self.end];
+            if let Some(end) = unread.windows(4).position(|four| four == b"\r\n\r\n") {
+                let status = status_of(&unread[..end])
+                    .ok_or_else(|| Failure::Unreadable("its status line is not HTTP/1.1".into()))?;
+                self.start += end + 4;
+                match status {
+                    100..=199 => continue,
+                    status => return Ok(status),
+                }
             }
-            None => {
-                write_within(stream, &self.output[..head], phase)?;
-                write_within(stream, body, phase)
+            if unread.len() >= MOST_HEAD {
+                return Err(Failure::Unreadable(format!(
+                    "its head is larger than {MOST_HEAD} bytes"
+                )));
+            }
+            self.fill()
+                .map_err(|error| Failure::Transport(describe(&error)))?;
+            if phase.is_over() {
+                return Err(Failure::Transport(describe(
+                    &io::ErrorKind::TimedOut.into(),
+                )));
             }
         }
     }
@@ -361,27 +433,52 @@ impl Connection {
     }
 }
 
-/// Writes all of `bytes`, each write bounded by the socket's timeout and all of them by
-/// the phase's.
-fn write_within(stream: &mut TcpStream, mut bytes: &[u8], phase: &Phase) -> Result<(), Failure> {
-    while !bytes.is_empty() {
+/// Writes all of `slices` (in one system call when the socket takes them whole), each
+/// write bounded by the socket's timeout and all of them by the phase's.
+fn write_within(
+    stream: &mut TcpStream,
+    mut slices: &mut [IoSlice<'_>],
+    phase: &Phase,
+) -> Result<(), Failure> {
+    IoSlice::advance_slices(&mut slices, 0);
+    while !slices.is_empty() {
         if phase.is_over() {
             return Err(Failure::Transport(describe(
                 &io::ErrorKind::TimedOut.into(),
             )));
         }
-        match stream.write(bytes) {
+        match stream.write_vectored(slices) {
             Ok(0) => {
                 return Err(Failure::Transport(describe(
                     &io::ErrorKind::WriteZero.into(),
                 )));
             }
-            Ok(written) => bytes = &bytes[written.min(bytes.len())..],
+            Ok(written) => IoSlice::advance_slices(&mut slices, written),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error) => return Err(Failure::Transport(describe(&error))),
         }
     }
     Ok(())
+}
+
+/// A chunk's size line, `{size in hex}\r\n`, written into `buffer`.
+fn chunk_size_line(size: usize, buffer: &mut [u8; 20]) -> &[u8] {
+    let mut cursor = io::Cursor::new(&mut buffer[..]);
+    // 16 hex digits and CRLF fit in 20 bytes: the write cannot fail.
+    let _ = write!(cursor, "{size:x}\r\n");
+    let end = cursor.position() as usize;
+    &buffer[..end]
+}
+
+/// The status of an answer's head: `HTTP/1.x NNN` and the rest of its first line.
+fn status_of(head: &[u8]) -> Option<u16> {
+    let line = head.split(|&byte| byte == b'\r').next()?;
+    let rest = line.strip_prefix(b"HTTP/1.")?;
+    let (digits, after) = rest.get(2..)?.split_at_checked(3)?;
+    let well_formed = rest.get(1) == Some(&b' ')
+        && digits.iter().all(u8::is_ascii_digit)
+        && after.first().is_none_or(|&byte| byte == b' ');
+    well_formed.then(|| digits.iter().fold(0, |n, &d| n * 10 + u16::from(d - b'0')))
 }
 
 /// The time one phase of an exchange (sending, the answer's head, its body) may take in
@@ -431,5 +528,37 @@ fn describe(error: &io::Error) -> String {
         }
         io::ErrorKind::UnexpectedEof => "the connection closed before an answer".to_owned(),
         _ => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_size_is_hexadecimal() {
+        let mut buffer = [0; 20];
+        assert_eq!(chunk_size_line(1, &mut buffer), b"1\r\n");
+        assert_eq!(chunk_size_line(65_536, &mut buffer), b"10000\r\n");
+        assert_eq!(
+            chunk_size_line(usize::MAX, &mut buffer),
+            b"ffffffffffffffff\r\n"
+        );
+    }
+
+    #[test]
+    fn a_status_line_is_read_strictly() {
+        assert_eq!(status_of(b"HTTP/1.1 202 Accepted\r\nA: b"), Some(202));
+        assert_eq!(status_of(b"HTTP/1.0 413"), Some(413));
+        for bad in [
+            &b"HTTP/2 202 OK"[..],
+            b"HTTP/1.1 20 OK",
+            b"HTTP/1.1 2020 OK",
+            b"HTTP/1.1  202",
+            b"http/1.1 202",
+            b"",
+        ] {
+            assert_eq!(status_of(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
     }
 }

@@ -1,11 +1,16 @@
 //! The one contract between the `main` that `#[lambda]` generates and the runtime.
 
-use crate::{Context, Diagnostic};
+use crate::{Context, Diagnostic, ResponseStream};
 
 /// One invocation, as the generated code provides it: decode `event`, call the user's
-/// function with the context and the state `init` made, and encode its answer into
-/// `response` (empty, its capacity reused from one invocation to the next), or return
-/// the report of what went wrong.
+/// function with the context and the state `init` made, and give its answer to
+/// `response`, or return the report of what went wrong.
+///
+/// `response` is where the answer goes in both forms of handler: a buffered handler's
+/// response is encoded into its buffer (`__private::buffer`, empty, its capacity reused
+/// from one invocation to the next); a `#[lambda(stream)]` handler is handed the
+/// [`ResponseStream`] itself (`__private::streaming`), which sends chunks to the Runtime
+/// API as it fills.
 ///
 /// This is the only way the runtime calls user code, in every execution mode: the loop
 /// on Lambda, and locally the same loop in the child process the emulator starts (from
@@ -21,19 +26,15 @@ use crate::{Context, Diagnostic};
 /// An `async fn` handler (the `tokio` feature) keeps this contract: the closure calls it
 /// and drives its future to completion through `__private::Drive`, so the runtime loop
 /// and every mode above stay blocking and serve it unchanged.
-///
-/// The mode planned next plugs in here, and changes this contract in one place:
-/// - A handler that writes a stream: `response` becomes a writer the runtime sends in
-///   chunks as it fills.
-pub trait Handler<S>: Fn(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome + Sync {}
+pub trait Handler<S>: Fn(&[u8], &Context, &S, &mut ResponseStream<'_>) -> Outcome + Sync {}
 
-impl<S, F: Fn(&[u8], &Context, &S, &mut Vec<u8>) -> Outcome + Sync> Handler<S> for F {}
+impl<S, F: Fn(&[u8], &Context, &S, &mut ResponseStream<'_>) -> Outcome + Sync> Handler<S> for F {}
 
-/// What an invocation produced: a response (its JSON is in the buffer the runtime passed
-/// in), or the error report.
+/// What an invocation produced: a response (in the buffer the runtime passed in, or
+/// streamed), or the error report.
 #[derive(Debug)]
 pub enum Outcome {
-    /// The JSON response body is in the response buffer.
+    /// The response is in the response buffer, or was streamed.
     Response,
     /// The report for the `/error` post.
     Error(Diagnostic),
@@ -63,6 +64,10 @@ pub fn context_by_value<E, C: LambdaContext, R>(_: impl Fn(E, C) -> R) {}
 
 /// See [`context_by_ref`].
 pub fn context_by_value_with_state<E, C: LambdaContext, S, R>(_: impl Fn(E, C, &S) -> R) {}
+
+/// See [`context_by_ref`]; for a `#[lambda(stream)]` handler, whose stream parameter
+/// would double the functions above, the named type itself.
+pub fn context_type<C: LambdaContext>() {}
 
 /// See [`context_by_ref`]; for an `async fn`.
 pub fn async_context_by_ref<E, C: LambdaContext, R>(_: impl AsyncFn(E, &C) -> R) {}

@@ -3,7 +3,7 @@
 
 use crate::handler::Handler;
 pub(crate) use crate::handler::Outcome;
-use crate::{Context, Diagnostic};
+use crate::{Context, Diagnostic, ResponseStream};
 use std::any::Any;
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
@@ -22,21 +22,25 @@ pub(crate) const REQUEST_LIMIT: usize = 6 * 1024 * 1024;
 pub(crate) const PAYLOAD_LIMIT: usize = 6 * 1024 * 1024 + 100;
 
 /// Calls `handler` for one event. Panics, including panics inside the error's `Display`
-/// or the response's `Serialize`, become a `Runtime.Panic` report, and a response over
-/// the payload limit becomes `Function.ResponseSizeTooLarge` without being sent.
+/// or the response's `Serialize`, become a `Runtime.Panic` report, and a buffered
+/// response over the payload limit becomes `Function.ResponseSizeTooLarge` without being
+/// sent (a stream's limit is the service's to enforce: it has changed, and will).
 pub(crate) fn invoke<S>(
     handler: &impl Handler<S>,
     event: &[u8],
     context: &Context,
     state: &S,
-    response: &mut Vec<u8>,
+    response: &mut ResponseStream<'_>,
 ) -> Outcome {
-    response.clear();
     match catch_panic(|| handler(event, context, state, response)) {
-        Ok(Outcome::Response) if response.len() > PAYLOAD_LIMIT => Outcome::Error(Diagnostic::new(
-            "Function.ResponseSizeTooLarge",
-            response_too_large_message(response.len()),
-        )),
+        Ok(Outcome::Response)
+            if !response.is_streaming() && response.buffered().len() > PAYLOAD_LIMIT =>
+        {
+            Outcome::Error(Diagnostic::new(
+                "Function.ResponseSizeTooLarge",
+                response_too_large_message(response.buffered().len()),
+            ))
+        }
         Ok(outcome) => outcome,
         Err(report) => Outcome::Error(report),
     }
@@ -116,13 +120,26 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 mod tests {
     use super::*;
 
+    /// A sink no buffered handler uses.
+    struct NoStream;
+
+    impl crate::stream::Sink for NoStream {
+        fn send(&mut self, _: &str, _: &[u8]) -> std::io::Result<()> {
+            unreachable!("a buffered handler streamed")
+        }
+
+        fn end(&mut self, _: &str, _: Option<&Diagnostic>) -> Result<u16, String> {
+            unreachable!("a buffered handler streamed")
+        }
+    }
+
     /// Runs `write` as a handler that writes `size` bytes of response, or panics.
     fn run(size: Option<usize>) -> (Outcome, Vec<u8>) {
         let mut response = Vec::new();
         let outcome = invoke(
-            &|_: &[u8], _: &Context, _: &(), out: &mut Vec<u8>| match size {
+            &|_: &[u8], _: &Context, _: &(), out: &mut ResponseStream<'_>| match size {
                 Some(size) => {
-                    out.resize(size, b' ');
+                    crate::stream::buffer(out).resize(size, b' ');
                     Outcome::Response
                 }
                 None => panic!("boom {}", 7),
@@ -130,7 +147,7 @@ mod tests {
             b"{}",
             &Context::default(),
             &(),
-            &mut response,
+            &mut ResponseStream::new(&mut response, &mut NoStream),
         );
         (outcome, response)
     }

@@ -38,7 +38,6 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod async_runtime;
-#[cfg(any(feature = "emulator", feature = "http"))]
 mod base64;
 mod cli;
 mod client;
@@ -65,6 +64,7 @@ mod report;
 mod runtime;
 mod shutdown;
 mod signal;
+mod stream;
 #[cfg(feature = "tracing")]
 mod tracing_events;
 
@@ -76,6 +76,7 @@ pub use config::FunctionInfo;
 pub use context::{CognitoIdentity, Context};
 pub use diagnostic::{Diagnose, Diagnostic, ErrorValue};
 pub use error::Error;
+pub use stream::ResponseStream;
 
 /// Turns a plain function into the `main` of an AWS Lambda custom runtime.
 ///

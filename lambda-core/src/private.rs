@@ -8,7 +8,7 @@ pub use crate::entry::run;
 pub use crate::handler::{
     Handler, LambdaContext, Outcome, async_context_by_ref, async_context_by_ref_with_state,
     async_context_by_value, async_context_by_value_with_state, context_by_ref,
-    context_by_ref_with_state, context_by_value, context_by_value_with_state,
+    context_by_ref_with_state, context_by_value, context_by_value_with_state, context_type,
 };
 pub use crate::http_form::{HttpRequest, HttpResponse};
 pub use crate::init::{
@@ -21,6 +21,7 @@ pub use crate::report::{
     DynErrorSendSyncKind, ErrorKind, ErrorRef, Reportable, TextKind, ViaDiagnose, ViaDisplay,
     ViaDynError, ViaDynErrorSendSync, ViaError, ViaText,
 };
+pub use crate::stream::{StreamReturn, buffer, streamed, streaming};
 pub use std::process::ExitCode;
 
 /// The parsers of network and user input, for `fuzz/` and `tests/` only.

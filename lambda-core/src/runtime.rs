@@ -8,7 +8,8 @@ use crate::handler::{Handler, Outcome};
 use crate::invoke;
 use crate::logging::{self, Level};
 use crate::pollers::Pollers;
-use crate::{Context, Diagnostic, log, log_at};
+use crate::stream::Finished;
+use crate::{Context, Diagnostic, ResponseStream, log, log_at};
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 use std::thread;
@@ -265,14 +266,38 @@ fn serve<S>(
             set_trace_env(context.xray_trace_id.as_deref());
         }
 
-        // 4. Decode, call, encode: the same path a local run takes.
+        // 4. Decode, call, encode (or stream): the same path a local run takes.
+        let id = &context.request_id;
+        let invocation_id = context.invocation_id.as_deref();
+        let mut post = client.streamed_post(id, invocation_id);
+        let mut out = ResponseStream::new(&mut response, &mut post);
         let outcome = match unreadable {
-            None => invoke::invoke(handler, &event, &context, state, &mut response),
+            None => invoke::invoke(handler, &event, &context, state, &mut out),
             Some(detail) => Outcome::Error(Diagnostic::new("Runtime.InvalidEvent", detail)),
         };
 
-        // 5. Answer exactly once.
-        answer(client, &context, &outcome, &response)?;
+        // 5. Answer exactly once: end the stream, or post the answer.
+        match out.finish(outcome) {
+            Finished::Buffered(outcome) => answer(client, &context, &outcome, &response)?,
+            Finished::Streamed { status, error } => {
+                if let Some(report) = &error {
+                    logging::report_line(Level::Error, id, report);
+                }
+                match status {
+                    200..=299 => {}
+                    500..=599 => {
+                        return Err(Error::Status {
+                            endpoint: "/runtime/invocation/response",
+                            status,
+                        });
+                    }
+                    status => refused(id, status),
+                }
+            }
+            Finished::Broken(detail) => log(format_args!(
+                "{id}: the streamed response was cut off (the caller went away, or the service took no more): {detail}"
+            )),
+        }
     }
 }
 
@@ -294,20 +319,27 @@ fn answer(
     match posted {
         Posted::Accepted => {}
         Posted::AcceptedOnRetry => log(format_args!("{id}: the answer was delivered on a retry")),
+        Posted::Rejected(status) => refused(id, status),
+    }
+    Ok(())
+}
+
+/// The line for an answer the Runtime API refused: not a reason to stop.
+fn refused(id: &str, status: u16) {
+    match status {
         // A stale `Lambda-Runtime-Invocation-Id`: the invocation timed out, or another
-        // answer was taken; not a reason to stop.
-        Posted::Rejected(410) => log(format_args!(
+        // answer was taken.
+        410 => log(format_args!(
             "{id}: the Runtime API answered 410 Gone: the invocation is no longer current (it timed out, or was answered already)"
         )),
         // Lambda has already told the caller the response was too large.
-        Posted::Rejected(413) => log(format_args!(
+        413 => log(format_args!(
             "{id}: the Runtime API refused the answer as too large (413)"
         )),
-        Posted::Rejected(status) => log(format_args!(
+        status => log(format_args!(
             "{id}: the Runtime API refused the answer with status {status}"
         )),
     }
-    Ok(())
 }
 
 fn skip(unanswerable: &Unanswerable) {

@@ -1,4 +1,4 @@
-//! The attribute's arguments: `#[lambda(http, init = setup, crate = "renamed")]`.
+//! The attribute's arguments: `#[lambda(http, stream, init = setup, crate = "renamed")]`.
 
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
@@ -17,6 +17,9 @@ pub(crate) struct Args {
     pub(crate) krate: Option<Path>,
     /// `http`: the handler takes an `http::Request` and returns an `http::Response`.
     pub(crate) http: Option<syn::Ident>,
+    /// `stream`: the handler writes its response to a `ResponseStream`, its last
+    /// parameter.
+    pub(crate) stream: Option<syn::Ident>,
 }
 
 impl Parse for Args {
@@ -26,27 +29,33 @@ impl Parse for Args {
         let mut errors = Errors::default();
         for meta in metas {
             let name_value = match meta {
-                Meta::NameValue(name_value) if name_value.path.is_ident("http") => {
+                Meta::NameValue(name_value) if is_flag(&name_value.path) => {
+                    let shown = flag_name(&name_value.path);
                     errors.push(syn::Error::new_spanned(
                         &name_value,
-                        "`http` takes no value: write `#[lambda(http)]`",
+                        format!("`{shown}` takes no value: write `#[lambda({shown})]`"),
                     ));
                     continue;
                 }
                 Meta::NameValue(name_value) => name_value,
-                Meta::Path(path) if path.is_ident("http") => {
-                    match (&args.http, path.get_ident()) {
-                        (Some(_), _) => {
-                            errors.push(syn::Error::new_spanned(&path, "duplicate `http` argument"))
-                        }
-                        (None, ident) => args.http = ident.cloned(),
+                Meta::Path(path) if is_flag(&path) => {
+                    let slot = match path.is_ident("http") {
+                        true => &mut args.http,
+                        false => &mut args.stream,
+                    };
+                    match (&slot, path.get_ident()) {
+                        (Some(_), _) => errors.push(syn::Error::new_spanned(
+                            &path,
+                            format!("duplicate `{}` argument", flag_name(&path)),
+                        )),
+                        (None, ident) => *slot = ident.cloned(),
                     }
                     continue;
                 }
                 other => {
                     errors.push(syn::Error::new_spanned(
                         other.path(),
-                        "expected `http` or `name = value`, like `init = setup` or `crate = \"lambda_core\"`",
+                        "expected `http`, `stream` or `name = value`, like `init = setup` or `crate = \"lambda_core\"`",
                     ));
                     continue;
                 }
@@ -66,7 +75,7 @@ impl Parse for Args {
                 errors.push(syn::Error::new_spanned(
                     name,
                     format!(
-                        "unknown argument `{shown}`; expected `http`, `init`, `shutdown` or `crate`"
+                        "unknown argument `{shown}`; expected `http`, `stream`, `init`, `shutdown` or `crate`"
                     ),
                 ));
                 continue;
@@ -90,6 +99,17 @@ impl Parse for Args {
         errors.finish()?;
         Ok(args)
     }
+}
+
+/// The arguments that take no value.
+fn is_flag(path: &Path) -> bool {
+    path.is_ident("http") || path.is_ident("stream")
+}
+
+fn flag_name(path: &Path) -> String {
+    path.get_ident()
+        .map(ToString::to_string)
+        .unwrap_or_default()
 }
 
 /// `init` and `shutdown` name a function: a path, such as `setup` or `config::load`.

@@ -17,7 +17,7 @@ pub(crate) fn lambda(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             "`#[lambda]` goes on a function, like `fn handler(event: Request) -> Response`",
         )
     })?;
-    let handler = signature::parse_handler(&function, args.init.is_some())?;
+    let handler = signature::parse_handler(&function, args.init.is_some(), args.stream.is_some())?;
     let main = expand_main(&args, &handler);
     Ok(quote! {
         #function
@@ -132,13 +132,17 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
         // The handler's name spanned at the type too, so the error points there alone.
         let mut handler_fn = ident.clone();
         handler_fn.set_span(span);
+        let check = match handler.stream_ty {
+            None => quote_spanned!(span=> #check_private::#check(#handler_fn)),
+            Some(_) => quote_spanned!(span=> #check_private::context_type::<#ty>()),
+        };
         // An item of its own, before `main`: rustc reports it first, and would not
         // report it at all beside a type error in `main`'s body.
         let check_fn = Ident::new("context_check", Span::mixed_site());
         quote_spanned! {span=>
             #[allow(dead_code)]
             fn #check_fn() {
-                #check_private::#check(#handler_fn);
+                #check;
             }
         }
     });
@@ -154,6 +158,9 @@ fn expand_main(args: &Args, handler: &Handler) -> TokenStream {
         });
     quote! {
         #context_check
+        // The generated code puts a value in a block of the user's span, where rustc
+        // points an unmet bound.
+        #[allow(unused_braces)]
         fn main() -> #private::ExitCode {
             let #init = #init_fn;
             #no_state
@@ -209,9 +216,11 @@ fn expand_call(handler: &Handler, http: bool, krate: &CratePath, locals: &Locals
             #event_private::decode::<#event_ty>(#event)
         },
     };
-    let decoded = match http {
-        true => quote!((#event, #answer)),
-        false => quote!(#event),
+    let decoded = match (http, &handler.stream_ty) {
+        (true, None) => quote!((#event, #answer)),
+        // A stream's HTTP head is the handler's to send (`ResponseStream::send_head`).
+        (true, Some(_)) => quote!((#event, _)),
+        (false, _) => quote!(#event),
     };
     let mut call_args = vec![quote!(#event)];
     match &handler.context {
@@ -223,6 +232,11 @@ fn expand_call(handler: &Handler, http: bool, krate: &CratePath, locals: &Locals
     }
     if handler.takes_state {
         call_args.push(quote!(#state));
+    }
+    // Spanned at the user's type: a `ResponseStream` from elsewhere is named there.
+    if let Some(stream_ty) = &handler.stream_ty {
+        let stream_private = krate.private(stream_ty.span());
+        call_args.push(quote_spanned!(stream_ty.span()=> #stream_private::streaming(#response)));
     }
 
     // An `async fn`'s future is driven here, to completion or to the deadline; without
@@ -247,17 +261,22 @@ fn expand_call(handler: &Handler, http: bool, krate: &CratePath, locals: &Locals
 
     let ok_span = handler.output.ok_span();
     let ok_private = krate.private(ok_span);
+    let buffer = quote!(#private::buffer(#response));
+    let stream = handler.stream_ty.is_some();
     let encode = |value: &Ident, ok_ty: Option<&syn::Type>| match ok_ty
         .filter(|ty| !matches!(ty, syn::Type::ImplTrait(_)))
     {
+        // The response went to the stream; what is returned must be `()`.
+        // In a block of the type's span, where rustc points the unmet bound.
+        _ if stream => quote_spanned!(ok_span=> #ok_private::streamed({ #value })),
         Some(ok_ty) if http => quote_spanned! {ok_span=>
-            <#ok_ty as #ok_private::HttpResponse<_>>::answer(#value, #answer, #response)
+            <#ok_ty as #ok_private::HttpResponse<_>>::answer(#value, #answer, #buffer)
         },
         None if http => quote_spanned! {ok_span=>
-            #ok_private::HttpResponse::answer(#value, #answer, #response)
+            #ok_private::HttpResponse::answer(#value, #answer, #buffer)
         },
-        Some(ok_ty) => quote_spanned!(ok_span=> #ok_private::encode::<#ok_ty>(&#value, #response)),
-        None => quote_spanned!(ok_span=> #ok_private::encode(&#value, #response)),
+        Some(ok_ty) => quote_spanned!(ok_span=> #ok_private::encode::<#ok_ty>(&#value, #buffer)),
+        None => quote_spanned!(ok_span=> #ok_private::encode(&#value, #buffer)),
     };
     let answer = match &handler.output {
         Output::Plain(ty) => encode(result, ty.as_ref()),

@@ -18,6 +18,9 @@ pub(crate) struct Handler {
     pub(crate) context: Option<(ContextParam, Type)>,
     /// Whether the handler takes the `init` state as its last parameter.
     pub(crate) takes_state: bool,
+    /// With `stream`: the type of the last parameter, the stream the response is
+    /// written to (`&mut ResponseStream`).
+    pub(crate) stream_ty: Option<Type>,
     /// `async fn`: the `async` token, where an error about the missing feature points.
     pub(crate) asyncness: Option<syn::token::Async>,
     /// What it returns.
@@ -55,12 +58,21 @@ impl Output {
 }
 
 /// Checks every rule and reports every problem at once.
-pub(crate) fn parse_handler(function: &ItemFn, has_init: bool) -> syn::Result<Handler> {
+pub(crate) fn parse_handler(
+    function: &ItemFn,
+    has_init: bool,
+    stream: bool,
+) -> syn::Result<Handler> {
     let sig = &function.sig;
     let mut errors = Errors::default();
     check_plain_fn(sig, &mut errors);
     check_name(sig, &mut errors);
-    let params = check_params(sig, has_init, &mut errors);
+    let mut inputs: Vec<&FnArg> = sig.inputs.iter().collect();
+    let stream_ty = match stream {
+        true => Some(check_stream_param(sig, &mut inputs)?),
+        false => None,
+    };
+    let params = check_params(&inputs, has_init, stream, &mut errors);
     errors.finish()?;
     let (event_ty, context, takes_state) = params.ok_or_else(|| {
         syn::Error::new(
@@ -68,11 +80,15 @@ pub(crate) fn parse_handler(function: &ItemFn, has_init: bool) -> syn::Result<Ha
             "a handler takes the event as its first parameter, like `fn handler(event: Request)`",
         )
     })?;
+    if stream {
+        check_stream_output(&sig.output)?;
+    }
     Ok(Handler {
         ident: sig.ident.clone(),
         event_ty,
         context,
         takes_state,
+        stream_ty,
         asyncness: sig.asyncness,
         output: parse_output(&sig.output),
     })
@@ -116,14 +132,61 @@ fn check_name(sig: &syn::Signature, errors: &mut Errors) {
 /// state parameter follows.
 type Params = (Type, Option<(ContextParam, Type)>, bool);
 
+/// With `stream`, the last parameter is the stream: `out: &mut ResponseStream`. Takes it
+/// off `inputs`, and returns its type.
+fn check_stream_param(sig: &syn::Signature, inputs: &mut Vec<&FnArg>) -> syn::Result<Type> {
+    const SHAPE: &str = "with `stream`, the handler takes the event first and the stream last, like `fn handler(event: Request, out: &mut ResponseStream)`";
+    let last = match inputs.as_slice() {
+        [_, .., FnArg::Typed(last)] => last,
+        _ => return Err(syn::Error::new(sig.paren_token.span.join(), SHAPE)),
+    };
+    let is_stream = matches!(
+        &*last.ty,
+        Type::Reference(reference)
+            if reference.mutability.is_some() && last_segment_is(&reference.elem, "ResponseStream")
+    );
+    if !is_stream {
+        return Err(syn::Error::new_spanned(
+            &last.ty,
+            "with `stream`, the last parameter is the stream the response is written to: `out: &mut ResponseStream`",
+        ));
+    }
+    let ty = (*last.ty).clone();
+    inputs.pop();
+    Ok(ty)
+}
+
+/// A streaming handler writes its response: it returns `()` or `Result<(), E>` (the
+/// former checked by the generated code, where a type alias is resolved).
+fn check_stream_output(output: &ReturnType) -> syn::Result<()> {
+    if let Output::Result {
+        ok_ty: Some(ok_ty), ..
+    } = parse_output(output)
+    {
+        let is_unit = matches!(&ok_ty, Type::Tuple(tuple) if tuple.elems.is_empty());
+        if !is_unit {
+            return Err(syn::Error::new_spanned(
+                ok_ty,
+                "a `#[lambda(stream)]` handler returns `Result<(), E>`: the response is written to the stream, not returned",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `(event)`, `(event, ctx)`, and with `init` also `(event, state)` and
 /// `(event, ctx, state)`. With `init`, a second parameter that names a `Context` is the
 /// context, and the handler takes no state (the generated code checks that `init` then
 /// returns `()`).
 /// Returns `None` when there is no parameter at all (reported by the caller) or on error.
-fn check_params(sig: &syn::Signature, has_init: bool, errors: &mut Errors) -> Option<Params> {
+fn check_params(
+    inputs: &[&FnArg],
+    has_init: bool,
+    stream: bool,
+    errors: &mut Errors,
+) -> Option<Params> {
     let mut types = Vec::new();
-    for input in &sig.inputs {
+    for input in inputs {
         match input {
             FnArg::Receiver(receiver) => errors.push(syn::Error::new_spanned(
                 receiver,
@@ -145,11 +208,12 @@ fn check_params(sig: &syn::Signature, has_init: bool, errors: &mut Errors) -> Op
     } else {
         "`(event)` or `(event, ctx)`"
     };
+    let then_stream = if stream { ", then the stream" } else { "" };
     let most = if has_init { 3 } else { 2 };
     if let Some(extra) = types.get(most) {
         errors.push(syn::Error::new_spanned(
             extra,
-            format!("too many parameters: a handler takes {expected}"),
+            format!("too many parameters: a handler takes {expected}{then_stream}"),
         ));
         return None;
     }

@@ -16,7 +16,18 @@ pub struct Recorded {
     pub path: String,
     /// Lower-case names, in the order received.
     pub headers: Vec<(String, String)>,
+    /// The body, chunks joined for a chunked one.
     pub body: Vec<u8>,
+    /// A chunked body as it came on the wire, its first MiB: sizes, chunks, the last
+    /// chunk and the trailers.
+    pub wire: Vec<u8>,
+    /// A chunked body's trailers, names lower-case.
+    pub trailers: Vec<(String, String)>,
+    /// The chunked body went past [`MockRuntimeApi::refuse_streams_over`]: the mock
+    /// stopped reading, answered `413` and closed the connection.
+    pub cut: bool,
+    /// Which connection it came on: the mock numbers them from 1 as it accepts them.
+    pub connection: usize,
 }
 
 impl Recorded {
@@ -143,6 +154,8 @@ struct State {
     polls: usize,
     requests: Vec<Recorded>,
     closed: bool,
+    /// The most bytes of a chunked body read before the mock answers `413` and closes.
+    stream_limit: Option<usize>,
 }
 
 #[derive(Default)]
@@ -226,6 +239,12 @@ impl MockRuntimeApi {
     /// come in (several pollers answer in any order).
     pub fn treat_posts_for(&self, replies: impl IntoIterator<Item = (String, PostReply)>) {
         self.shared.lock().post_replies_by_id.extend(replies);
+    }
+
+    /// Makes a chunked body longer than `limit` bytes be answered `413` and its
+    /// connection closed, unread, as the service refuses a stream over its limit.
+    pub fn refuse_streams_over(&self, limit: usize) {
+        self.shared.lock().stream_limit = Some(limit);
     }
 
     /// Starts a new generation of connections, before starting a new function process:
@@ -358,7 +377,8 @@ fn accept(listener: TcpListener, shared: Arc<Shared>) {
         }
         let Ok(stream) = stream else { continue };
         let shared = Arc::clone(&shared);
-        connections.push(thread::spawn(move || serve(stream, &shared)));
+        let number = connections.len() + 1;
+        connections.push(thread::spawn(move || serve(stream, number, &shared)));
     }
     for connection in connections {
         let _ = connection.join();
@@ -366,7 +386,7 @@ fn accept(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 /// Serves one keep-alive connection until the peer closes it or the mock stops.
-fn serve(stream: TcpStream, shared: &Shared) {
+fn serve(stream: TcpStream, connection: usize, shared: &Shared) {
     const MOST_REQUESTS_PER_CONNECTION: usize = 100_000;
     let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
     let mut writer = match stream.try_clone() {
@@ -376,11 +396,13 @@ fn serve(stream: TcpStream, shared: &Shared) {
     let mut reader = BufReader::new(stream);
     let generation = shared.lock().generation;
     for _ in 0..MOST_REQUESTS_PER_CONNECTION {
-        let Some(request) = read_request(&mut reader, shared) else {
+        let Some(mut request) = read_request(&mut reader, shared) else {
             return;
         };
+        request.connection = connection;
         let is_next = request.method == "GET" && request.path.ends_with("/runtime/invocation/next");
         let is_post = request.method == "POST";
+        let cut = request.cut;
         let path = request.path.clone();
         let index = {
             let mut state = shared.lock();
@@ -422,6 +444,14 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 &identifier,
                 br#"{"functionName":"f","functionVersion":"$LATEST","handler":"bootstrap"}"#,
             )
+        } else if cut {
+            let refused = response(
+                413,
+                &[],
+                br#"{"errorType":"Function.ResponseSizeTooLarge","errorMessage":"over the limit"}"#,
+            );
+            let _ = writer.write_all(&refused).and_then(|()| writer.flush());
+            return;
         } else if is_post {
             match post_reply(shared, &path, index) {
                 PostReply::Status(200..=299) => response(202, &[], br#"{"status":"OK"}"#),
@@ -573,13 +603,18 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Re
     for _ in 0..1000 {
         let line = read_line(reader, shared)?;
         if line.is_empty() {
-            let body = read_body(reader, &headers, shared)?;
-            return Some(Recorded {
+            let mut recorded = Recorded {
                 method,
                 path,
                 headers,
-                body,
-            });
+                body: Vec::new(),
+                wire: Vec::new(),
+                trailers: Vec::new(),
+                cut: false,
+                connection: 0,
+            };
+            read_body(reader, &mut recorded, shared)?;
+            return Some(recorded);
         }
         let (name, value) = line.split_once(':')?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
@@ -589,36 +624,60 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Re
 
 fn read_body(
     reader: &mut BufReader<TcpStream>,
-    headers: &[(String, String)],
+    recorded: &mut Recorded,
     shared: &Shared,
-) -> Option<Vec<u8>> {
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
-    if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        let mut body = Vec::new();
-        for _ in 0..1_000_000 {
-            let size =
-                usize::from_str_radix(read_line(reader, shared)?.split(';').next()?.trim(), 16)
-                    .ok()?;
-            if size == 0 {
-                read_line(reader, shared)?;
-                return Some(body);
+) -> Option<()> {
+    const MOST_WIRE: usize = 1024 * 1024;
+    if recorded
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
+        let limit = shared.lock().stream_limit.unwrap_or(usize::MAX);
+        let mut wire = Vec::new();
+        let line = |reader: &mut BufReader<TcpStream>, wire: &mut Vec<u8>| {
+            let line = read_line(reader, shared)?;
+            if wire.len() < MOST_WIRE {
+                wire.extend_from_slice(line.as_bytes());
+                wire.extend_from_slice(b"\r\n");
             }
-            let start = body.len();
-            body.resize(start + size, 0);
-            read_exact(reader, &mut body[start..], shared)?;
-            read_line(reader, shared)?;
+            Some(line)
+        };
+        for _ in 0..10_000_000 {
+            let size = line(reader, &mut wire)?;
+            let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
+            if size == 0 {
+                loop {
+                    let trailer = line(reader, &mut wire)?;
+                    if trailer.is_empty() {
+                        recorded.wire = wire;
+                        return Some(());
+                    }
+                    let (name, value) = trailer.split_once(':')?;
+                    recorded
+                        .trailers
+                        .push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+                }
+            }
+            if recorded.body.len() + size > limit {
+                recorded.cut = true;
+                recorded.wire = wire;
+                return Some(());
+            }
+            let start = recorded.body.len();
+            recorded.body.resize(start + size, 0);
+            read_exact(reader, &mut recorded.body[start..], shared)?;
+            if wire.len() < MOST_WIRE {
+                wire.extend_from_slice(&recorded.body[start..]);
+            }
+            line(reader, &mut wire)?;
         }
         return None;
     }
-    let length = header("content-length").map_or(Some(0), |v| v.parse().ok())?;
-    let mut body = vec![0; length];
-    read_exact(reader, &mut body, shared)?;
-    Some(body)
+    let length = recorded
+        .header("content-length")
+        .map_or(Some(0), |v| v.parse().ok())?;
+    recorded.body = vec![0; length];
+    read_exact(reader, &mut recorded.body, shared)
 }
 
 fn is_timeout(error: &std::io::Error) -> bool {

@@ -31,6 +31,24 @@ pub(crate) fn post_too_large() -> Vec<u8> {
     )
 }
 
+/// The `413` to a stream past the limit, which ends it.
+pub(crate) fn stream_too_large(limit: usize) -> Vec<u8> {
+    error_json(
+        "RequestEntityTooLarge",
+        &format!("the stream exceeded the maximum allowed size ({limit} bytes)"),
+    )
+}
+
+/// The `400` that ends a stream whose caller went away.
+pub(crate) fn caller_gone() -> Vec<u8> {
+    error_json("ClientGone", "the caller of this invocation went away")
+}
+
+/// The `400` to a stream whose chunks could not be read.
+pub(crate) fn stream_broken() -> Vec<u8> {
+    error_json("BadRequest", "the stream broke off before its end")
+}
+
 /// The answer to `/extension/register`.
 pub(crate) const REGISTERED: &str =
     r#"{"functionName":"function","functionVersion":"$LATEST","handler":"bootstrap"}"#;

@@ -1,6 +1,7 @@
 //! Just enough HTTP/1.1 server for the emulator: keep-alive, `Content-Length` and
 //! chunked request bodies, `Expect: 100-continue`, and every answer with a
-//! `Content-Length`. It refuses what a request smuggler sends (a signed, duplicate or
+//! `Content-Length`, but for a relayed stream: a streamed response is read chunk by
+//! chunk as it comes ([`Peer::next_chunk`]) and relayed in chunks ([`ChunkedAnswer`]). It refuses what a request smuggler sends (a signed, duplicate or
 //! conflicting length, a length beside chunked encoding), bounds its connections, their
 //! idle time and the request bodies it holds, and never spins on accept errors.
 
@@ -29,7 +30,13 @@ pub(crate) struct Limits {
     pub(crate) idle: Duration,
     /// How long one request may take to arrive once its first byte has, and an answer to
     /// be taken: a client that trickles bytes or stops reading cannot hold a connection.
+    /// A streamed body's chunks each have this long, and the silence between them is
+    /// bounded by `idle`.
     pub(crate) request: Duration,
+    /// Whether a chunked request that says `Lambda-Runtime-Function-Response-Mode:
+    /// streaming` is handed to the answer unread, for it to read chunk by chunk (the
+    /// function's Runtime API).
+    pub(crate) streams: bool,
 }
 
 pub(crate) struct Request {
@@ -46,6 +53,9 @@ pub(crate) struct Request {
     /// Whether the client keeps the connection open after the answer: HTTP/1.1 unless
     /// it sends `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
     pub(crate) keep_alive: bool,
+    /// A streamed response, its body not read (`body` is empty): the answer reads it
+    /// with [`Peer::next_chunk`], and the connection is closed after the answer.
+    pub(crate) streamed: bool,
     /// The body's share of [`Limits::bodies_held`], given back when the request is
     /// dropped (after its answer).
     _held: Held,
@@ -66,6 +76,9 @@ pub(crate) struct Response {
     pub(crate) body: Vec<u8>,
     /// Close the connection after this answer (its request body was not read).
     pub(crate) close: bool,
+    /// The answer was written already, by the answer itself (a relayed stream): write
+    /// nothing, and close the connection.
+    pub(crate) written: bool,
 }
 
 impl Response {
@@ -75,6 +88,15 @@ impl Response {
             headers: Vec::new(),
             body: body.into(),
             close: false,
+            written: false,
+        }
+    }
+
+    /// Stands for an answer the answer wrote itself, with a [`ChunkedAnswer`].
+    pub(crate) fn written() -> Response {
+        Response {
+            written: true,
+            ..Response::new(200, Vec::new()).closing()
         }
     }
 
@@ -98,27 +120,117 @@ impl Response {
 
 /// What a server does with each request: the answer, which may wait (a long poll, a
 /// turn), asking the [`Peer`] whether its client is still there.
-pub(crate) type Answer = dyn Fn(Request, &Peer) -> Response + Send + Sync;
+pub(crate) type Answer = dyn Fn(Request, &mut Peer) -> Response + Send + Sync;
 
-/// The client of the request being answered, to ask whether it is still there: an answer
-/// that waits (a long poll, a turn) must not hand an event to a client that has left.
-pub(crate) struct Peer<'a>(&'a TcpStream);
+/// The client of the request being answered: to ask whether it is still there (an
+/// answer that waits, a long poll or a turn, must not hand an event to a client that has
+/// left), to read a streamed body, and to write a chunked answer.
+pub(crate) struct Peer<'a, 'r> {
+    stream: &'a TcpStream,
+    reader: &'r mut BufReader<Timed<'a>>,
+}
 
-impl Peer<'_> {
+/// What [`Peer::next_chunk`] read.
+pub(crate) enum Chunk {
+    /// A chunk, appended to the buffer given.
+    Data,
+    /// The last chunk, and the trailers (names lower-case).
+    End(Vec<(String, String)>),
+    /// A chunk larger than the most asked for, not read.
+    TooLarge,
+}
+
+impl Peer<'_, '_> {
     /// Whether the client has closed its side of the connection (or it broke). Bytes it
     /// sent ahead (a pipelined request) mean it is still there.
     pub(crate) fn is_gone(&self) -> bool {
         let mut byte = [0];
-        if self.0.set_nonblocking(true).is_err() {
+        if self.stream.set_nonblocking(true).is_err() {
             return false;
         }
-        let peeked = self.0.peek(&mut byte);
-        let _ = self.0.set_nonblocking(false);
+        let peeked = self.stream.peek(&mut byte);
+        let _ = self.stream.set_nonblocking(false);
         match peeked {
             Ok(0) => true,
             Ok(_) => false,
             Err(error) => error.kind() != io::ErrorKind::WouldBlock,
         }
+    }
+
+    /// Reads the next chunk of a streamed request's body into `into`, if it is at most
+    /// `most` bytes. The chunk must arrive within the request time once begun; the
+    /// silence before it is bounded by the idle time.
+    pub(crate) fn next_chunk(
+        &mut self,
+        most: usize,
+        into: &mut Vec<u8>,
+    ) -> Result<Chunk, ReadError> {
+        self.reader.get_mut().deadline = None;
+        match read_chunk_size(self.reader)? {
+            0 => Ok(Chunk::End(read_trailers(self.reader)?)),
+            size if size > most => Ok(Chunk::TooLarge),
+            size => {
+                read_chunk_data(self.reader, size, into)?;
+                Ok(Chunk::Data)
+            }
+        }
+    }
+
+    /// Where an answer the answer writes itself goes.
+    pub(crate) fn writer(&self) -> &TcpStream {
+        self.stream
+    }
+}
+
+/// An answer whose body is relayed in chunks as they come, and ends with trailers; the
+/// connection closes after it.
+pub(crate) struct ChunkedAnswer<'a>(&'a TcpStream);
+
+impl<'a> ChunkedAnswer<'a> {
+    /// Writes the head: `status`, `headers`, and the trailers it declares.
+    pub(crate) fn begin(
+        mut out: &'a TcpStream,
+        status: u16,
+        headers: &[(&str, &str)],
+        trailers: &str,
+    ) -> io::Result<ChunkedAnswer<'a>> {
+        use std::fmt::Write as _;
+        let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+        for (name, value) in headers {
+            let _ = write!(head, "{name}: {value}\r\n");
+        }
+        let _ = write!(
+            head,
+            "transfer-encoding: chunked\r\ntrailer: {trailers}\r\nconnection: close\r\n\r\n"
+        );
+        out.write_all(head.as_bytes())?;
+        Ok(ChunkedAnswer(out))
+    }
+
+    /// Writes `data`, if any, as one chunk.
+    pub(crate) fn chunk(&mut self, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let mut out = self.0;
+        out.write_all(format!("{:x}\r\n", data.len()).as_bytes())?;
+        out.write_all(data)?;
+        out.write_all(b"\r\n")
+    }
+
+    /// Writes the last chunk and `trailers`.
+    pub(crate) fn end(self, trailers: &[(&str, &str)]) -> io::Result<()> {
+        let mut end = String::from("0\r\n");
+        for (name, value) in trailers {
+            end.push_str(name);
+            end.push_str(": ");
+            end.push_str(value);
+            end.push_str("\r\n");
+        }
+        end.push_str("\r\n");
+        let mut out = self.0;
+        out.write_all(end.as_bytes())?;
+        out.flush()
     }
 }
 
@@ -259,11 +371,17 @@ fn serve_connection(stream: &TcpStream, limits: &Limits, bodies: &Counter, answe
     loop {
         // A new request: silence is measured by `idle` until its first byte.
         reader.get_mut().deadline = None;
-        let response = match read_request(&mut reader, &mut writer, limits, bodies) {
-            Ok(request) if request.oversized.is_some() || !request.keep_alive => {
-                answer(request, &Peer(stream)).closing()
+        let mut peer = Peer {
+            stream,
+            reader: &mut reader,
+        };
+        let response = match read_request(peer.reader, &mut writer, limits, bodies) {
+            Ok(request)
+                if request.oversized.is_some() || !request.keep_alive || request.streamed =>
+            {
+                answer(request, &mut peer).closing()
             }
-            Ok(request) => answer(request, &Peer(stream)),
+            Ok(request) => answer(request, &mut peer),
             Err(ReadError::Closed) => return,
             Err(ReadError::Malformed(reason)) => {
                 Response::json(400, error_json("BadRequest", reason)).closing()
@@ -277,7 +395,7 @@ fn serve_connection(stream: &TcpStream, limits: &Limits, bodies: &Counter, answe
             )
             .closing(),
         };
-        if write_response(&mut writer, &response).is_err() {
+        if !response.written && write_response(&mut writer, &response).is_err() {
             return;
         }
         if response.close {
@@ -394,6 +512,12 @@ pub(crate) fn read_request(
         headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
     }
     let framing = framing(&headers)?;
+    let streamed = limits.streams
+        && matches!(framing, Framing::Chunked)
+        && headers.iter().any(|(name, value)| {
+            name == "lambda-runtime-function-response-mode"
+                && value.eq_ignore_ascii_case("streaming")
+        });
     let mut held = Held {
         counter: bodies.clone(),
         amount: 0,
@@ -427,6 +551,7 @@ pub(crate) fn read_request(
                 .read_exact(&mut body)
                 .map_err(|_| ReadError::Closed)?;
         }
+        Framing::Chunked if streamed => send_continue()?,
         Framing::Chunked => {
             send_continue()?;
             match read_chunked(reader, limits, &mut held)? {
@@ -451,6 +576,7 @@ pub(crate) fn read_request(
         body,
         oversized,
         keep_alive,
+        streamed,
         _held: held,
     })
 }
@@ -518,18 +644,10 @@ fn read_chunked(
     held: &mut Held,
 ) -> Result<Option<Vec<u8>>, ReadError> {
     let mut body = Vec::new();
-    let mut head_size = 0;
     loop {
-        let line = read_line(reader, &mut head_size)?;
-        let size = line.split(';').next().unwrap_or_default().trim();
-        if size.is_empty() || !size.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ReadError::Malformed("a chunk size is not hexadecimal"));
-        }
-        // Too many digits for a `usize` is too large a chunk too.
-        let size = usize::from_str_radix(size, 16).unwrap_or(usize::MAX);
+        let size = read_chunk_size(reader)?;
         if size == 0 {
-            // Trailers, up to the empty line.
-            while !read_line(reader, &mut head_size)?.is_empty() {}
+            read_trailers(reader)?;
             return Ok(Some(body));
         }
         if size > limits.body - body.len() {
@@ -538,15 +656,50 @@ fn read_chunked(
         if !held.grow(size, limits.bodies_held) {
             return Err(ReadError::Busy);
         }
-        let start = body.len();
-        body.resize(start + size, 0);
-        reader
-            .read_exact(&mut body[start..])
-            .map_err(|_| ReadError::Closed)?;
-        if !read_line(reader, &mut head_size)?.is_empty() {
-            return Err(ReadError::Malformed("a chunk is longer than its size"));
+        read_chunk_data(reader, size, &mut body)?;
+    }
+}
+
+/// A chunk's size line.
+fn read_chunk_size(reader: &mut impl BufRead) -> Result<usize, ReadError> {
+    let line = read_line(reader, &mut 0)?;
+    let size = line.split(';').next().unwrap_or_default().trim();
+    if size.is_empty() || !size.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ReadError::Malformed("a chunk size is not hexadecimal"));
+    }
+    // Too many digits for a `usize` is too large a chunk too.
+    Ok(usize::from_str_radix(size, 16).unwrap_or(usize::MAX))
+}
+
+/// A chunk's `size` bytes, appended to `into`, and the line break after them.
+fn read_chunk_data(
+    reader: &mut impl BufRead,
+    size: usize,
+    into: &mut Vec<u8>,
+) -> Result<(), ReadError> {
+    let start = into.len();
+    into.resize(start + size, 0);
+    reader
+        .read_exact(&mut into[start..])
+        .map_err(|_| ReadError::Closed)?;
+    if !read_line(reader, &mut 0)?.is_empty() {
+        return Err(ReadError::Malformed("a chunk is longer than its size"));
+    }
+    Ok(())
+}
+
+/// The trailers after the last chunk, up to the empty line, within the head limit.
+fn read_trailers(reader: &mut impl BufRead) -> Result<Vec<(String, String)>, ReadError> {
+    let mut size = 0;
+    let mut trailers = Vec::new();
+    loop {
+        let line = read_line(reader, &mut size)?;
+        if line.is_empty() {
+            return Ok(trailers);
         }
-        head_size = 0;
+        if let Some((name, value)) = line.split_once(':') {
+            trailers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        }
     }
 }
 
@@ -617,6 +770,7 @@ mod tests {
             connections: 4,
             idle: Duration::from_secs(1),
             request: Duration::from_secs(1),
+            streams: false,
         }
     }
 

@@ -18,10 +18,12 @@ use crate::invoke::REQUEST_LIMIT;
 use crate::log;
 use answers::error_json;
 use http::{Request, Response};
-use std::net::TcpListener;
+use sandbox::StreamError;
+use std::io;
+use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use supervisor::{Invoke, Refused};
+use supervisor::{Invoke, Refused, Relay};
 
 #[cfg(feature = "fuzz")]
 pub(crate) use stdin::EventReader;
@@ -139,7 +141,7 @@ pub(crate) fn serve(config: &Config) -> ExitCode {
     http::serve(
         listener,
         invoke_limits(config.local.concurrency),
-        Arc::new(move |request, peer: &http::Peer| invoke(&supervisor, request, peer)),
+        Arc::new(move |request, peer: &mut http::Peer| invoke(&supervisor, request, peer)),
     );
     ExitCode::SUCCESS
 }
@@ -152,6 +154,7 @@ pub(crate) fn serve(config: &Config) -> ExitCode {
 /// over 30 s to arrive (or its answer to be read), is disconnected.
 fn invoke_limits(concurrency: Option<u32>) -> http::Limits {
     http::Limits {
+        streams: false,
         body: REQUEST_LIMIT,
         bodies_held: 4 * REQUEST_LIMIT,
         connections: 128 + concurrency.map_or(0, |n| n as usize),
@@ -162,7 +165,7 @@ fn invoke_limits(concurrency: Option<u32>) -> http::Limits {
 
 /// One Invoke call. By default calls wait their turn, as the function serves one at a
 /// time; in Managed Instances mode one over the concurrency is refused with `429`.
-fn invoke(supervisor: &Supervisor, request: Request, peer: &http::Peer) -> Response {
+fn invoke(supervisor: &Supervisor, request: Request, peer: &mut http::Peer) -> Response {
     let is_invoke = request
         .path
         .strip_prefix(INVOKE_PREFIX)
@@ -215,7 +218,12 @@ fn invoke(supervisor: &Supervisor, request: Request, peer: &http::Peer) -> Respo
         client_context,
         tenant_id,
     };
-    let reply = match supervisor.invoke(invoke, || peer.is_gone()) {
+    let peer = &*peer;
+    let mut relay = InvokeRelay {
+        writer: peer.writer(),
+        answer: None,
+    };
+    let reply = match supervisor.invoke(invoke, || peer.is_gone(), &mut relay) {
         Ok(reply) => reply,
         // A caller that gave up while waiting its turn is not invoked for.
         Err(Refused::CallerGone) => {
@@ -232,6 +240,9 @@ fn invoke(supervisor: &Supervisor, request: Request, peer: &http::Peer) -> Respo
                 .header("x-amzn-errortype", "TooManyRequestsException");
         }
     };
+    if reply.streamed {
+        return Response::written();
+    }
     let mut response = Response::new(200, reply.body)
         .header("content-type", reply.content_type)
         .header("x-amzn-requestid", reply.request_id)
@@ -240,6 +251,51 @@ fn invoke(supervisor: &Supervisor, request: Request, peer: &http::Peer) -> Respo
         response = response.header("x-amz-function-error", "Unhandled");
     }
     response
+}
+
+/// The trailers a relayed stream declares, and sends when it ends with an error: the
+/// names the function sends them under.
+const STREAM_TRAILERS: &str =
+    "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body";
+
+/// The Invoke endpoint's caller, where a streamed response goes: its head with the first
+/// piece, its chunks as they come, and at its end the error, if any, in trailers.
+struct InvokeRelay<'a> {
+    writer: &'a TcpStream,
+    answer: Option<http::ChunkedAnswer<'a>>,
+}
+
+impl Relay for InvokeRelay<'_> {
+    fn begin(&mut self, request_id: &str, content_type: &str) -> io::Result<()> {
+        let headers = [
+            ("content-type", content_type),
+            ("x-amzn-requestid", request_id),
+            ("x-amz-executed-version", "$LATEST"),
+        ];
+        let answer = http::ChunkedAnswer::begin(self.writer, 200, &headers, STREAM_TRAILERS)?;
+        self.answer = Some(answer);
+        Ok(())
+    }
+
+    fn chunk(&mut self, data: &[u8]) -> io::Result<()> {
+        match &mut self.answer {
+            Some(answer) => answer.chunk(data),
+            None => Err(io::ErrorKind::NotConnected.into()),
+        }
+    }
+
+    fn end(&mut self, error: Option<&StreamError>) -> io::Result<()> {
+        let Some(answer) = self.answer.take() else {
+            return Err(io::ErrorKind::NotConnected.into());
+        };
+        match error {
+            None => answer.end(&[]),
+            Some(error) => answer.end(&[
+                ("Lambda-Runtime-Function-Error-Type", &error.error_type),
+                ("Lambda-Runtime-Function-Error-Body", &error.body),
+            ]),
+        }
+    }
 }
 
 /// The line that warns a user who bound the Invoke endpoint where others can reach it.
@@ -263,6 +319,7 @@ pub(crate) fn fuzz_read_request(
         connections: 1,
         idle: std::time::Duration::from_secs(1),
         request: std::time::Duration::from_secs(1),
+        streams: false,
     };
     let counter = http::Counter::default();
     match http::read_request(&mut input, &mut std::io::sink(), &limits, &counter) {

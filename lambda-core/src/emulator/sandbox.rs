@@ -9,6 +9,7 @@ use crate::invoke::PAYLOAD_LIMIT;
 use crate::{Shown, log};
 use std::collections::VecDeque;
 use std::net::TcpListener;
+use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -29,7 +30,39 @@ pub(crate) enum Answer {
     Response { body: Vec<u8>, content_type: String },
     /// `/error`, or a response over the payload limit: the error JSON.
     Error(Vec<u8>),
+    /// A streamed `/response`: its content type, and its pieces as they arrive.
+    Stream {
+        content_type: String,
+        pieces: Receiver<Piece>,
+    },
 }
+
+/// A piece of a streamed response, as the function's post delivers it.
+pub(crate) enum Piece {
+    /// A chunk of the body.
+    Data(Vec<u8>),
+    /// The end of the stream, with the error its trailers carry if the function failed
+    /// after the first chunk.
+    End(Option<StreamError>),
+    /// The stream broke off before its end: why.
+    Cut(String),
+}
+
+/// The error a stream's trailers carry, as the function sent them.
+pub(crate) struct StreamError {
+    /// `Lambda-Runtime-Function-Error-Type`.
+    pub(crate) error_type: String,
+    /// `Lambda-Runtime-Function-Error-Body`: the error report's JSON in base64.
+    pub(crate) body: String,
+}
+
+/// The most a stream may send, in bytes: the 200 MB Lambda takes (its documents count
+/// 6 MB as 6 MiB, so MiB here too). The runtime does not enforce it; the service does.
+const STREAM_LIMIT: usize = 200 * 1024 * 1024;
+
+/// How many chunks a stream may hold between the function and its caller: a caller that
+/// reads slowly slows the function down (its writes wait), as on Lambda.
+const STREAM_DEPTH: usize = 4;
 
 #[derive(Default)]
 struct State {
@@ -131,12 +164,13 @@ impl Sandbox {
             connections: pollers.saturating_add(SPARE_CONNECTIONS),
             idle,
             request: Duration::from_secs(30),
+            streams: true,
         };
         thread::Builder::new().spawn(move || {
             http::serve(
                 listener,
                 limits,
-                Arc::new(move |request, peer: &http::Peer| server.answer(request, peer)),
+                Arc::new(move |request, peer: &mut http::Peer| server.answer(request, peer)),
             )
         })?;
         Ok(sandbox)
@@ -254,7 +288,7 @@ impl Sandbox {
         }
     }
 
-    fn answer(&self, mut request: Request, peer: &http::Peer) -> Response {
+    fn answer(&self, mut request: Request, peer: &mut http::Peer) -> Response {
         let Some(path) = request
             .path
             .strip_prefix(&*self.prefix)
@@ -294,6 +328,9 @@ impl Sandbox {
                 .strip_prefix("/runtime/invocation/")
                 .and_then(|rest| rest.split_once('/'))
             {
+                Some((id, "response")) if request.streamed => {
+                    self.respond_streamed(id, &request, peer)
+                }
                 Some((id, "response")) => self.respond(id, request),
                 Some((id, "error")) => self.error(id, request),
                 _ => Response::json(404, answers::no_such_path()),
@@ -368,6 +405,65 @@ impl Sandbox {
             Err(refusal) => refusal,
             Ok(()) if too_large => Response::json(413, answers::post_too_large()),
             Ok(()) => Response::json(202, answers::ACCEPTED),
+        }
+    }
+
+    /// Takes a streamed response as the answer, then relays its chunks to the caller as
+    /// they arrive, and its trailers' error at the end. A stream over the limit, or one
+    /// whose caller went away, is refused midway and its connection closed: the
+    /// function's next write fails.
+    fn respond_streamed(&self, id: &str, request: &Request, peer: &mut http::Peer) -> Response {
+        let (sender, pieces) = mpsc::sync_channel(STREAM_DEPTH);
+        let content_type = request
+            .header("content-type")
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let answer = Answer::Stream {
+            content_type,
+            pieces,
+        };
+        if let Err(refusal) = self.accept(id, invocation_id(request).as_deref(), answer) {
+            return refusal;
+        }
+        let mut sent = 0;
+        loop {
+            let mut data = Vec::new();
+            let (piece, answer) = match peer.next_chunk(STREAM_LIMIT - sent, &mut data) {
+                Ok(http::Chunk::Data) => {
+                    sent += data.len();
+                    if sender.send(Piece::Data(data)).is_err() {
+                        return Response::json(400, answers::caller_gone());
+                    }
+                    continue;
+                }
+                Ok(http::Chunk::End(trailers)) => {
+                    let trailer = |name: &str| {
+                        trailers
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map(|(_, value)| value.clone())
+                    };
+                    let error = trailer("lambda-runtime-function-error-type").map(|error_type| {
+                        StreamError {
+                            error_type,
+                            body: trailer("lambda-runtime-function-error-body").unwrap_or_default(),
+                        }
+                    });
+                    (Piece::End(error), Response::json(202, answers::ACCEPTED))
+                }
+                Ok(http::Chunk::TooLarge) => (
+                    Piece::Cut(format!(
+                        "the stream went past the {STREAM_LIMIT} bytes a stream may send"
+                    )),
+                    Response::json(413, answers::stream_too_large(STREAM_LIMIT)),
+                ),
+                Err(_) => (
+                    Piece::Cut("the function's stream broke off before its end".to_owned()),
+                    Response::json(400, answers::stream_broken()),
+                ),
+            };
+            let _ = sender.send(piece);
+            return answer;
         }
     }
 

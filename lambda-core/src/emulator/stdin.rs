@@ -3,7 +3,8 @@
 
 use super::Supervisor;
 use super::answers::error_json;
-use super::supervisor::{Invoke, Refused};
+use super::sandbox::StreamError;
+use super::supervisor::{Invoke, Refused, Relay};
 use crate::config::Config;
 use crate::log;
 use std::io::{self, BufRead, Write};
@@ -48,7 +49,12 @@ pub(crate) fn run(config: &Config) -> ExitCode {
         };
         // One at a time, so only abandoned invocations (timed out in Managed Instances
         // mode, still running) can fill the concurrency.
-        let (body, function_error) = match supervisor.invoke(invoke, || false) {
+        let (body, function_error) = match supervisor.invoke(invoke, || false, &mut PrintStream) {
+            // The stream is printed already, and its line ended.
+            Ok(reply) if reply.streamed => {
+                failed += usize::from(reply.function_error);
+                continue;
+            }
             Ok(reply) => (reply.body, reply.function_error),
             Err(Refused::CallerGone) => continue,
             Err(Refused::Throttled { concurrency }) => (
@@ -84,6 +90,35 @@ pub(crate) fn run(config: &Config) -> ExitCode {
 /// Standard input held no event: nothing was invoked, which is not a success (a script
 /// that pipes an empty file should hear of it).
 pub(crate) const NO_EVENT: &str = "no event was read from standard input; pipe JSON events into it, one per line (echo '{\"name\":\"world\"}' | ./bootstrap), or run it with --serve for the Invoke endpoint";
+
+/// A streamed response on standard output: its chunks as they come, then the end of
+/// its line, and the error report on a line of its own if it ended with one.
+struct PrintStream;
+
+impl Relay for PrintStream {
+    fn begin(&mut self, _: &str, _: &str) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn chunk(&mut self, data: &[u8]) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(data)?;
+        out.flush()
+    }
+
+    fn end(&mut self, error: Option<&StreamError>) -> io::Result<()> {
+        print_line(b"")?;
+        match error {
+            None => Ok(()),
+            Some(error) => {
+                let report = crate::base64::decode(&error.body).unwrap_or_else(|| {
+                    error_json(&error.error_type, "the error report is not base64")
+                });
+                print_line(&report)
+            }
+        }
+    }
+}
 
 fn print_line(line: &[u8]) -> io::Result<()> {
     let mut out = io::stdout().lock();

@@ -15,11 +15,12 @@ use super::ids;
 use super::lock;
 use super::log_lines::{self, millis, peak_memory_mb};
 use super::process::{Process, Spawner};
-use super::sandbox::{Answer, Event, Sandbox};
+use super::sandbox::{Answer, Event, Piece, Sandbox, StreamError};
 use super::settings::{Settings, set_function_environment};
 use crate::config::Config;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// What a caller asks to invoke, with the values it may pass to the function.
@@ -36,8 +37,22 @@ pub(crate) struct Reply {
     pub(crate) request_id: String,
     pub(crate) body: Vec<u8>,
     pub(crate) content_type: String,
-    /// `X-Amz-Function-Error: Unhandled`.
+    /// `X-Amz-Function-Error: Unhandled`; for a stream, that it ended with an error.
     pub(crate) function_error: bool,
+    /// The response was a stream, relayed to the caller already (`body` is empty).
+    pub(crate) streamed: bool,
+}
+
+/// Where a streamed response goes as it arrives: the Invoke endpoint's caller, or
+/// standard output.
+pub(crate) trait Relay {
+    /// The stream begins.
+    fn begin(&mut self, request_id: &str, content_type: &str) -> std::io::Result<()>;
+    /// A chunk of it.
+    fn chunk(&mut self, data: &[u8]) -> std::io::Result<()>;
+    /// It ended; with the error, if the function failed after its first chunk, the
+    /// stream broke off, or the invocation timed out.
+    fn end(&mut self, error: Option<&StreamError>) -> std::io::Result<()>;
 }
 
 /// Why an invocation was not run.
@@ -58,9 +73,29 @@ struct Ended {
     /// The function process must go (it failed init, exited or overran in the default
     /// mode).
     reset: bool,
+    /// A streamed response, not yet relayed: its content type and pieces.
+    stream: Option<(String, Receiver<Piece>)>,
+    /// The response was a stream, relayed as it came.
+    relayed: bool,
+    /// The bytes of a stream relayed.
+    streamed: usize,
 }
 
 impl Ended {
+    /// A response, and the process goes on.
+    fn succeeded() -> Ended {
+        Ended {
+            body: Vec::new(),
+            content_type: String::new(),
+            function_error: false,
+            status: "success",
+            reset: false,
+            stream: None,
+            relayed: false,
+            streamed: 0,
+        }
+    }
+
     /// A failure that ends the function process.
     fn failed(body: Vec<u8>) -> Ended {
         Ended {
@@ -69,6 +104,9 @@ impl Ended {
             function_error: true,
             status: "failure",
             reset: true,
+            stream: None,
+            relayed: false,
+            streamed: 0,
         }
     }
 }
@@ -137,10 +175,12 @@ impl Supervisor {
 
     /// Runs one invocation through the function process, starting one if none runs.
     /// `caller_gone` says whether the caller has left while it waited its turn.
+    /// A streamed response goes to `relay` as it arrives.
     pub(crate) fn invoke(
         &self,
         invoke: Invoke,
         caller_gone: impl Fn() -> bool,
+        relay: &mut dyn Relay,
     ) -> Result<Reply, Refused> {
         let _turn = self.concurrency.is_none().then(|| lock(&self.turn));
         if caller_gone() {
@@ -158,7 +198,12 @@ impl Supervisor {
             }
             Ok(Some(generation)) => {
                 log_lines::start(&request_id, &self.settings.version);
-                let ended = self.wait(&request_id, generation);
+                let until = Instant::now() + Duration::from_secs(self.settings.timeout_secs);
+                let mut ended = self.wait(&request_id, generation, until);
+                if let Some((content_type, pieces)) = ended.stream.take() {
+                    let relayed = (request_id.as_str(), content_type.as_str(), pieces);
+                    ended = self.relay(relayed, generation, until, relay);
+                }
                 self.report(&request_id, queued, &ended);
                 if ended.reset {
                     self.stop_process(generation);
@@ -177,6 +222,7 @@ impl Supervisor {
         };
         Ok(Reply {
             request_id,
+            streamed: ended.relayed,
             body: ended.body,
             content_type: ended.content_type,
             function_error: ended.function_error,
@@ -263,10 +309,9 @@ impl Supervisor {
         }
     }
 
-    /// Waits, for the timeout at most, for the answer to `request_id`, which the
-    /// process of `generation` holds.
-    fn wait(&self, request_id: &str, generation: u64) -> Ended {
-        let until = Instant::now() + Duration::from_secs(self.settings.timeout_secs);
+    /// Waits, until the invocation's timeout at most, for the answer to `request_id`,
+    /// which the process of `generation` holds.
+    fn wait(&self, request_id: &str, generation: u64, until: Instant) -> Ended {
         loop {
             match self
                 .sandbox
@@ -279,6 +324,18 @@ impl Supervisor {
                         function_error: false,
                         status: "success",
                         reset: false,
+                        stream: None,
+                        relayed: false,
+                        streamed: 0,
+                    };
+                }
+                Some(Ok(Answer::Stream {
+                    content_type,
+                    pieces,
+                })) => {
+                    return Ended {
+                        stream: Some((content_type, pieces)),
+                        ..Ended::succeeded()
                     };
                 }
                 Some(Ok(Answer::Error(body))) => {
@@ -297,14 +354,7 @@ impl Supervisor {
                 return Ended::failed(error_json("Runtime.ExitError", &message));
             }
             if Instant::now() >= until {
-                let message = format!(
-                    "RequestId: {request_id} Error: Task timed out after {}.00 seconds",
-                    self.settings.timeout_secs
-                );
-                let timed_out = Ended {
-                    status: "timeout",
-                    ..Ended::failed(error_json("Sandbox.Timedout", &message))
-                };
+                let timed_out = self.timed_out(request_id);
                 // A process still in init cannot serve anything: replaced in both modes.
                 if self.concurrency.is_none() || self.sandbox.init_done().is_none() {
                     return timed_out;
@@ -316,6 +366,91 @@ impl Supervisor {
                 };
             }
         }
+    }
+
+    /// How an invocation that overran its timeout ends.
+    fn timed_out(&self, request_id: &str) -> Ended {
+        let message = format!(
+            "RequestId: {request_id} Error: Task timed out after {}.00 seconds",
+            self.settings.timeout_secs
+        );
+        Ended {
+            status: "timeout",
+            ..Ended::failed(error_json("Sandbox.Timedout", &message))
+        }
+    }
+
+    /// Relays a streamed response to `relay` as its pieces arrive, until its end, the
+    /// invocation's timeout, or the caller going away (the function's next write then
+    /// fails). How it ended is the report's: `error` when it ended with an error.
+    fn relay(
+        &self,
+        (request_id, content_type, pieces): (&str, &str, Receiver<Piece>),
+        generation: u64,
+        until: Instant,
+        relay: &mut dyn Relay,
+    ) -> Ended {
+        let mut ended = Ended {
+            content_type: content_type.to_owned(),
+            relayed: true,
+            ..Ended::succeeded()
+        };
+        if relay.begin(request_id, content_type).is_err() {
+            return ended;
+        }
+        let error = loop {
+            let wait = until.saturating_duration_since(Instant::now());
+            let cut = match pieces.recv_timeout(wait) {
+                Ok(Piece::Data(data)) => {
+                    ended.streamed += data.len();
+                    if relay.chunk(&data).is_err() {
+                        // The caller went away: no end to write to it.
+                        return Ended {
+                            status: "error",
+                            ..ended
+                        };
+                    }
+                    continue;
+                }
+                Ok(Piece::End(error)) => break error,
+                Ok(Piece::Cut(reason)) => reason,
+                Err(RecvTimeoutError::Disconnected) => {
+                    "the stream ended without its end".to_owned()
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    let timed_out = self.timed_out(request_id);
+                    ended.status = timed_out.status;
+                    // Standard Lambda ends the environment; Managed Instances leave it.
+                    ended.reset = self.concurrency.is_none();
+                    break Some(stream_error("Sandbox.Timedout", &timed_out.body));
+                }
+            };
+            // A process that ended is why its stream broke off.
+            break Some(match self.exited(generation) {
+                Some(status) => {
+                    ended.reset = true;
+                    let message = format!(
+                        "RequestId: {request_id} Error: Runtime exited with error: {status}"
+                    );
+                    stream_error(
+                        "Runtime.ExitError",
+                        &error_json("Runtime.ExitError", &message),
+                    )
+                }
+                None => stream_error(
+                    "Runtime.StreamBroken",
+                    &error_json("Runtime.StreamBroken", &cut),
+                ),
+            });
+        };
+        if error.is_some() {
+            ended.function_error = true;
+            if ended.status == "success" {
+                ended.status = "error";
+            }
+        }
+        let _ = relay.end(error.as_ref());
+        ended
     }
 
     /// How the process of `generation` ended, if it has.
@@ -353,7 +488,7 @@ impl Supervisor {
             request_id,
             status: ended.status,
             duration: started.elapsed(),
-            produced_bytes: ended.body.len(),
+            produced_bytes: ended.body.len() + ended.streamed,
             memory_mb: &self.settings.memory_mb,
             peak_mb: None,
             init: None,
@@ -366,6 +501,14 @@ impl Supervisor {
             }
         }
         report.write();
+    }
+}
+
+/// A stream's error as trailers carry it: its type, and its report in base64.
+fn stream_error(error_type: &str, report: &[u8]) -> StreamError {
+    StreamError {
+        error_type: error_type.to_owned(),
+        body: crate::base64::encode(report),
     }
 }
 

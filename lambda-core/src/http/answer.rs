@@ -68,7 +68,11 @@ impl Serialize for Json<'_> {
         let headers = Headers {
             map: self.headers,
             lists: self.answer.multi_value_headers,
-            without_set_cookie: cookies_apart,
+            skip: if cookies_apart {
+                is_set_cookie
+            } else {
+                |_| false
+            },
         };
         match self.answer.multi_value_headers {
             true => map.serialize_entry("multiValueHeaders", &headers)?,
@@ -87,6 +91,52 @@ impl Serialize for Json<'_> {
                 map.serialize_entry("body", &crate::base64::encode(self.body))?;
                 map.serialize_entry("isBase64Encoded", &true)?;
             }
+        }
+        map.end()
+    }
+}
+
+/// Writes the head of a streamed HTTP response into `out`: the JSON prelude (status,
+/// headers, each `set-cookie` in `cookies`), then the eight NUL bytes that end it, as
+/// AWS's Node.js runtime writes them (`HttpResponseStream`). JSON text holds no NUL.
+/// A `content-length` is left out: the length of a stream is not known ahead, and
+/// cargo-lambda's function URL closes the connection on one.
+pub(crate) fn write_stream_head(
+    head: &http::response::Parts,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let json = StreamHead {
+        status: head.status,
+        headers: &head.headers,
+    };
+    let start = out.len();
+    serde_json::to_writer(&mut *out, &json).map_err(|error| {
+        out.truncate(start);
+        format!("the HTTP head cannot be sent: {error}")
+    })?;
+    out.extend_from_slice(&[0; 8]);
+    Ok(())
+}
+
+/// The prelude of a streamed HTTP response.
+struct StreamHead<'a> {
+    status: StatusCode,
+    headers: &'a HeaderMap,
+}
+
+impl Serialize for StreamHead<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("statusCode", &self.status.as_u16())?;
+        let headers = Headers {
+            map: self.headers,
+            lists: false,
+            skip: |name| name == SET_COOKIE || name == http::header::CONTENT_LENGTH,
+        };
+        map.serialize_entry("headers", &headers)?;
+        if self.headers.contains_key(SET_COOKIE) {
+            let cookies = Values(&SET_COOKIE, self.headers.get_all(SET_COOKIE));
+            map.serialize_entry("cookies", &cookies)?;
         }
         map.end()
     }
@@ -131,18 +181,23 @@ fn is_textual(content_type: &HeaderValue) -> bool {
 }
 
 /// The headers as one JSON object: each name once, with a list of its values, or
-/// (`lists` false) its values joined with `, ` (`set-cookie`: its last value).
+/// (`lists` false) its values joined with `, ` (`set-cookie`: its last value); those
+/// `skip` names are left out.
 struct Headers<'a> {
     map: &'a HeaderMap,
     lists: bool,
-    without_set_cookie: bool,
+    skip: fn(&HeaderName) -> bool,
+}
+
+fn is_set_cookie(name: &HeaderName) -> bool {
+    name == SET_COOKIE
 }
 
 impl Serialize for Headers<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         for name in self.map.keys() {
-            if self.without_set_cookie && name == SET_COOKIE {
+            if (self.skip)(name) {
                 continue;
             }
             let values = self.map.get_all(name);
@@ -222,5 +277,33 @@ mod tests {
         let mut gzip = with("text/plain");
         gzip.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         assert_eq!(text_body(&gzip, b"x"), None);
+    }
+
+    #[test]
+    fn a_stream_head_is_json_then_eight_nul_bytes() {
+        let (head, ()) = Response::builder()
+            .status(201)
+            .header("content-type", "text/plain")
+            .header("x-tag", "a")
+            .header("x-tag", "b")
+            .header("content-length", "9")
+            .header("set-cookie", "a=1")
+            .header("set-cookie", "b=2")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let mut out = b"kept".to_vec();
+        write_stream_head(&head, &mut out).unwrap();
+        let expected = br#"kept{"statusCode":201,"headers":{"content-type":"text/plain","x-tag":"a, b"},"cookies":["a=1","b=2"]}"#;
+        assert_eq!(out[..out.len() - 8], expected[..]);
+        assert_eq!(out[out.len() - 8..], [0; 8]);
+
+        let mut bad = Response::new(());
+        bad.headers_mut()
+            .insert("x-bin", HeaderValue::from_bytes(b"\xff").unwrap());
+        let mut out = b"kept".to_vec();
+        let error = write_stream_head(&bad.into_parts().0, &mut out).unwrap_err();
+        assert!(error.contains("`x-bin` is not UTF-8"), "{error}");
+        assert_eq!(out, b"kept");
     }
 }

@@ -73,6 +73,7 @@ pub use query::query_pairs;
 
 #[doc(hidden)]
 pub use answer::HttpAnswer;
+pub(crate) use answer::write_stream_head;
 
 /// A type the request body can be: `String` (the body must be UTF-8), `Vec<u8>`, or
 /// `()` to ignore it.
