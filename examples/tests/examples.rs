@@ -11,6 +11,7 @@ const SQS_BATCH: &str = env!("CARGO_BIN_EXE_sqs_batch");
 const S3_NOTIFICATION: &str = env!("CARGO_BIN_EXE_s3_notification");
 const SCHEDULED: &str = env!("CARGO_BIN_EXE_scheduled");
 const DYNAMODB_STREAM: &str = env!("CARGO_BIN_EXE_dynamodb_stream");
+const STREAM_LINES: &str = env!("CARGO_BIN_EXE_stream_lines");
 
 /// A sample event from `tests/events/`.
 fn sample(path: &str) -> String {
@@ -299,4 +300,28 @@ fn every_example_answers_the_rie_curl_command() {
             "{binary}"
         );
     }
+}
+
+/// `stream_lines` streams its HTTP head, then one chunk per line, to a function URL.
+#[test]
+fn stream_lines_streams_a_line_at_a_time() {
+    let event =
+        sample("http/function-url.json").replace("q=rust%20lambda&tag=a%26b&tag=c", "count=3");
+    let (post, _) = invoke(STREAM_LINES, &[], &event);
+    assert_eq!(post.path, "/2018-06-01/runtime/invocation/req-1/response");
+    assert_eq!(
+        post.header("content-type"),
+        Some("application/vnd.awslambda.http-integration-response")
+    );
+    assert_eq!(
+        post.header("lambda-runtime-function-response-mode"),
+        Some("streaming")
+    );
+    let prelude = r#"{"statusCode":200,"headers":{"content-type":"text/plain; charset=utf-8"}}"#;
+    let first = format!("{prelude}\0\0\0\0\0\0\0\01: 0 steps to 1\n");
+    let expected = format!(
+        "{:x}\r\n{first}\r\n10\r\n2: 1 steps to 1\n\r\n10\r\n3: 7 steps to 1\n\r\n0\r\n\r\n",
+        first.len()
+    );
+    assert_eq!(String::from_utf8_lossy(&post.wire), expected);
 }

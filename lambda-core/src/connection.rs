@@ -462,7 +462,7 @@ fn write_within(
 }
 
 /// A chunk's size line, `{size in hex}\r\n`, written into `buffer`.
-fn chunk_size_line(size: usize, buffer: &mut [u8; 20]) -> &[u8] {
+pub(crate) fn chunk_size_line(size: usize, buffer: &mut [u8; 20]) -> &[u8] {
     let mut cursor = io::Cursor::new(&mut buffer[..]);
     // 16 hex digits and CRLF fit in 20 bytes: the write cannot fail.
     let _ = write!(cursor, "{size:x}\r\n");

@@ -7,6 +7,7 @@ mod answers;
 mod http;
 mod ids;
 mod log_lines;
+mod pieces;
 mod process;
 mod sandbox;
 mod settings;

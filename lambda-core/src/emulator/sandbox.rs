@@ -5,11 +5,11 @@
 
 use super::answers::{self, error_json};
 use super::http::{self, Request, Response};
+use super::pieces::{self, Receiver};
 use crate::invoke::PAYLOAD_LIMIT;
 use crate::{Shown, log};
 use std::collections::VecDeque;
 use std::net::TcpListener;
-use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -33,7 +33,7 @@ pub(crate) enum Answer {
     /// A streamed `/response`: its content type, and its pieces as they arrive.
     Stream {
         content_type: String,
-        pieces: Receiver<Piece>,
+        pieces: Receiver,
     },
 }
 
@@ -59,10 +59,6 @@ pub(crate) struct StreamError {
 /// The most a stream may send, in bytes: the 200 MB Lambda takes (its documents count
 /// 6 MB as 6 MiB, so MiB here too). The runtime does not enforce it; the service does.
 const STREAM_LIMIT: usize = 200 * 1024 * 1024;
-
-/// How many chunks a stream may hold between the function and its caller: a caller that
-/// reads slowly slows the function down (its writes wait), as on Lambda.
-const STREAM_DEPTH: usize = 4;
 
 #[derive(Default)]
 struct State {
@@ -413,7 +409,7 @@ impl Sandbox {
     /// whose caller went away, is refused midway and its connection closed: the
     /// function's next write fails.
     fn respond_streamed(&self, id: &str, request: &Request, peer: &mut http::Peer) -> Response {
-        let (sender, pieces) = mpsc::sync_channel(STREAM_DEPTH);
+        let (sender, pieces) = pieces::queue();
         let content_type = request
             .header("content-type")
             .unwrap_or("application/octet-stream")
@@ -431,7 +427,7 @@ impl Sandbox {
             let (piece, answer) = match peer.next_chunk(STREAM_LIMIT - sent, &mut data) {
                 Ok(http::Chunk::Data) => {
                     sent += data.len();
-                    if sender.send(Piece::Data(data)).is_err() {
+                    if sender.put(Piece::Data(data)).is_err() {
                         return Response::json(400, answers::caller_gone());
                     }
                     continue;
@@ -462,7 +458,7 @@ impl Sandbox {
                     Response::json(400, answers::stream_broken()),
                 ),
             };
-            let _ = sender.send(piece);
+            let _ = sender.put(piece);
             return answer;
         }
     }

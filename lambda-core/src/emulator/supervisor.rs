@@ -14,13 +14,13 @@ use super::answers::error_json;
 use super::ids;
 use super::lock;
 use super::log_lines::{self, millis, peak_memory_mb};
+use super::pieces::{NoPiece, Receiver};
 use super::process::{Process, Spawner};
 use super::sandbox::{Answer, Event, Piece, Sandbox, StreamError};
 use super::settings::{Settings, set_function_environment};
 use crate::config::Config;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// What a caller asks to invoke, with the values it may pass to the function.
@@ -74,7 +74,7 @@ struct Ended {
     /// mode).
     reset: bool,
     /// A streamed response, not yet relayed: its content type and pieces.
-    stream: Option<(String, Receiver<Piece>)>,
+    stream: Option<(String, Receiver)>,
     /// The response was a stream, relayed as it came.
     relayed: bool,
     /// The bytes of a stream relayed.
@@ -385,7 +385,7 @@ impl Supervisor {
     /// fails). How it ended is the report's: `error` when it ended with an error.
     fn relay(
         &self,
-        (request_id, content_type, pieces): (&str, &str, Receiver<Piece>),
+        (request_id, content_type, pieces): (&str, &str, Receiver),
         generation: u64,
         until: Instant,
         relay: &mut dyn Relay,
@@ -400,7 +400,7 @@ impl Supervisor {
         }
         let error = loop {
             let wait = until.saturating_duration_since(Instant::now());
-            let cut = match pieces.recv_timeout(wait) {
+            let cut = match pieces.take(wait) {
                 Ok(Piece::Data(data)) => {
                     ended.streamed += data.len();
                     if relay.chunk(&data).is_err() {
@@ -414,10 +414,8 @@ impl Supervisor {
                 }
                 Ok(Piece::End(error)) => break error,
                 Ok(Piece::Cut(reason)) => reason,
-                Err(RecvTimeoutError::Disconnected) => {
-                    "the stream ended without its end".to_owned()
-                }
-                Err(RecvTimeoutError::Timeout) => {
+                Err(NoPiece::Ended) => "the stream ended without its end".to_owned(),
+                Err(NoPiece::Timeout) => {
                     let timed_out = self.timed_out(request_id);
                     ended.status = timed_out.status;
                     // Standard Lambda ends the environment; Managed Instances leave it.
