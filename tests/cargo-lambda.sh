@@ -26,7 +26,7 @@ rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup ta
 say "cargo lambda build --release: every example, and the panicking fixture"
 (cd examples && timeout 900 cargo lambda build --release --lambda-dir "$lambda_dir")
 (cd tests && timeout 900 cargo lambda build --release --bin fixture_faults --lambda-dir "$lambda_dir")
-for name in hello echo http_echo redirect fixture_faults; do
+for name in hello echo http_echo redirect stream_lines fixture_faults; do
   [ -x "$lambda_dir/$name/bootstrap" ] || fail "no $lambda_dir/$name/bootstrap"
 done
 
@@ -139,5 +139,21 @@ grep -q '"errorType":"SerdeJsonError"' "$root/target/cargo-lambda-curl.out" || f
 echo "ok: HTTP $status with $(cat "$root/target/cargo-lambda-curl.out")"
 stop_function
 
+say "stream_lines: a streamed response through the watcher's function URL, as curl shows it"
+start_function stream_lines
+curl -s -S -i --max-time 60 "http://127.0.0.1:$port/lambda-url/_/?count=3" \
+  >"$root/target/cargo-lambda-stream.out" || fail "curl of the function URL failed"
+python3 - "$root/target/cargo-lambda-stream.out" <<'PY'
+import sys
+head, _, body = open(sys.argv[1], "rb").read().decode().partition("\r\n\r\n")
+lines = head.lower().split("\r\n")
+assert lines[0].startswith("http/1.1 200"), lines[0]
+assert "transfer-encoding: chunked" in lines, head
+assert "content-type: text/plain; charset=utf-8" in lines, head
+assert body == "1: 0 steps to 1\n2: 1 steps to 1\n3: 7 steps to 1\n", repr(body)
+print("ok: 200, chunked, three lines")
+PY
+stop_function
+
 echo
-echo "cargo-lambda: 6 passed, 0 failed"
+echo "cargo-lambda: 7 passed, 0 failed"

@@ -317,11 +317,11 @@ fn stream_lines_streams_a_line_at_a_time() {
         post.header("lambda-runtime-function-response-mode"),
         Some("streaming")
     );
-    let prelude = r#"{"statusCode":200,"headers":{"content-type":"text/plain; charset=utf-8"}}"#;
-    let first = format!("{prelude}\0\0\0\0\0\0\0\01: 0 steps to 1\n");
+    let prelude =
+        r#"{"statusCode":200,"headers":{"content-type":"text/plain; charset=utf-8"},"cookies":[]}"#;
     let expected = format!(
-        "{:x}\r\n{first}\r\n10\r\n2: 1 steps to 1\n\r\n10\r\n3: 7 steps to 1\n\r\n0\r\n\r\n",
-        first.len()
+        "{:x}\r\n{prelude}\r\n8\r\n\0\0\0\0\0\0\0\0\r\n10\r\n1: 0 steps to 1\n\r\n10\r\n2: 1 steps to 1\n\r\n10\r\n3: 7 steps to 1\n\r\n0\r\n\r\n",
+        prelude.len()
     );
     assert_eq!(String::from_utf8_lossy(&post.wire), expected);
 }

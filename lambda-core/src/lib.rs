@@ -95,6 +95,12 @@ pub use stream::ResponseStream;
 ///
 /// Arguments:
 ///
+/// - `stream`: the handler writes its response to a [`ResponseStream`], its last
+///   parameter (`out: &mut ResponseStream`), and returns `()` or `Result<(), E>`; the
+///   runtime streams it to the caller as it is written (see [`ResponseStream`]).
+/// - `http`: the handler takes an `http::Request` and returns an `http::Response`, for
+///   every HTTP source (with the `http` feature; see the `http` module). With `stream`
+///   too, it sends its status and headers with `ResponseStream::send_head`.
 /// - `init = setup`: `fn setup() -> S` or `fn setup() -> Result<S, E>` runs once, before
 ///   the first event; the handler then takes `state: &S` as its last parameter. A `setup`
 ///   that returns `()` or `Result<(), E>` makes no state, and the handler takes none.

@@ -79,6 +79,10 @@ pub struct ResponseStream<'a> {
     written: bool,
     /// Whether a chunk has gone out: an error is then reported in trailers.
     sent: bool,
+    /// The length of the HTTP prelude at the start of the buffer, not yet sent: it goes
+    /// out as a chunk of its own, then its eight NUL bytes as another, as AWS's Node.js
+    /// runtime sends them (cargo-lambda reads them so).
+    prelude: usize,
     /// Why the stream cannot go on, once a chunk could not be sent.
     broken: Option<io::Error>,
 }
@@ -109,6 +113,7 @@ impl<'a> ResponseStream<'a> {
             content_type: String::new(),
             written: false,
             sent: false,
+            prelude: 0,
             broken: None,
         }
     }
@@ -155,7 +160,7 @@ impl<'a> ResponseStream<'a> {
             .body(())
             .map_err(|error| invalid(format!("the HTTP head cannot be built: {error}")))?
             .into_parts();
-        crate::http::write_stream_head(&parts, self.buffer).map_err(invalid)?;
+        self.prelude = crate::http::write_stream_head(&parts, self.buffer).map_err(invalid)?;
         HTTP_CONTENT_TYPE.clone_into(&mut self.content_type);
         self.written = true;
         Ok(())
@@ -192,7 +197,13 @@ impl<'a> ResponseStream<'a> {
             return Ok(());
         }
         let gathered = std::mem::take(self.buffer);
-        let sent = self.send(&gathered);
+        let (prelude, rest) = gathered.split_at(self.prelude.min(gathered.len()));
+        let (nuls, data) = rest.split_at(if prelude.is_empty() { 0 } else { 8 });
+        self.prelude = 0;
+        let sent = [prelude, nuls, data]
+            .into_iter()
+            .filter(|piece| !piece.is_empty())
+            .try_for_each(|piece| self.send(piece));
         *self.buffer = gathered;
         self.buffer.clear();
         sent

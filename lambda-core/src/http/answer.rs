@@ -98,13 +98,14 @@ impl Serialize for Json<'_> {
 
 /// Writes the head of a streamed HTTP response into `out`: the JSON prelude (status,
 /// headers, each `set-cookie` in `cookies`), then the eight NUL bytes that end it, as
-/// AWS's Node.js runtime writes them (`HttpResponseStream`). JSON text holds no NUL.
+/// AWS's Node.js runtime writes them (`HttpResponseStream`); returns the prelude's
+/// length. JSON text holds no NUL.
 /// A `content-length` is left out: the length of a stream is not known ahead, and
 /// cargo-lambda's function URL closes the connection on one.
 pub(crate) fn write_stream_head(
     head: &http::response::Parts,
     out: &mut Vec<u8>,
-) -> Result<(), String> {
+) -> Result<usize, String> {
     let json = StreamHead {
         status: head.status,
         headers: &head.headers,
@@ -114,8 +115,9 @@ pub(crate) fn write_stream_head(
         out.truncate(start);
         format!("the HTTP head cannot be sent: {error}")
     })?;
+    let prelude = out.len() - start;
     out.extend_from_slice(&[0; 8]);
-    Ok(())
+    Ok(prelude)
 }
 
 /// The prelude of a streamed HTTP response.
@@ -134,10 +136,9 @@ impl Serialize for StreamHead<'_> {
             skip: |name| name == SET_COOKIE || name == http::header::CONTENT_LENGTH,
         };
         map.serialize_entry("headers", &headers)?;
-        if self.headers.contains_key(SET_COOKIE) {
-            let cookies = Values(&SET_COOKIE, self.headers.get_all(SET_COOKIE));
-            map.serialize_entry("cookies", &cookies)?;
-        }
+        // Always, if empty: cargo-lambda's function URL refuses a prelude without it.
+        let cookies = Values(&SET_COOKIE, self.headers.get_all(SET_COOKIE));
+        map.serialize_entry("cookies", &cookies)?;
         map.end()
     }
 }
@@ -293,10 +294,17 @@ mod tests {
             .unwrap()
             .into_parts();
         let mut out = b"kept".to_vec();
-        write_stream_head(&head, &mut out).unwrap();
+        let prelude = write_stream_head(&head, &mut out).unwrap();
         let expected = br#"kept{"statusCode":201,"headers":{"content-type":"text/plain","x-tag":"a, b"},"cookies":["a=1","b=2"]}"#;
         assert_eq!(out[..out.len() - 8], expected[..]);
         assert_eq!(out[out.len() - 8..], [0; 8]);
+        assert_eq!(prelude, expected.len() - 4);
+
+        let (plain, ()) = Response::new(()).into_parts();
+        let mut out = Vec::new();
+        write_stream_head(&plain, &mut out).unwrap();
+        let expected = br#"{"statusCode":200,"headers":{},"cookies":[]}"#;
+        assert_eq!(out[..out.len() - 8], expected[..]);
 
         let mut bad = Response::new(());
         bad.headers_mut()
