@@ -68,6 +68,45 @@ impl Build<'_> {
     }
 }
 
+/// The peers of an earlier `commit` of this repository (`git archive`, unpacked once under
+/// `target/bench`), to measure a change against the version before it in the same run.
+pub fn peers_at(commit: &str, paths: &Paths) -> Result<Paths, String> {
+    let tree = paths.out.join(format!("tree-{commit}"));
+    if !tree.join("Cargo.toml").is_file() {
+        std::fs::create_dir_all(&tree).map_err(|error| error.to_string())?;
+        let archive = Command::new("git")
+            .args(["archive", "--format=tar", commit])
+            .current_dir(paths.peers.join("../.."))
+            .output()
+            .map_err(|error| format!("git: {error}"))?;
+        if !archive.status.success() {
+            return Err(format!(
+                "git archive {commit} failed: is this a clone with history?"
+            ));
+        }
+        let mut tar = Command::new("tar")
+            .arg("-x")
+            .arg("-C")
+            .arg(&tree)
+            .stdin(Stdio::piped())
+            .spawn()
+            .map_err(|error| format!("tar: {error}"))?;
+        use std::io::Write;
+        let written = tar
+            .stdin
+            .take()
+            .map(|mut stdin| stdin.write_all(&archive.stdout));
+        let untarred = tar.wait().map_err(|error| format!("tar: {error}"))?;
+        if !untarred.success() || !matches!(written, Some(Ok(()))) {
+            return Err(format!("unpacking {commit} failed"));
+        }
+    }
+    Ok(Paths {
+        peers: tree.join("bench/peers"),
+        out: paths.out.clone(),
+    })
+}
+
 /// The size of the binary once stripped (a copy is stripped; the original is kept).
 pub fn stripped_size(binary: &Path, paths: &Paths) -> Result<u64, String> {
     let copy = paths.out.join("stripped");

@@ -55,6 +55,8 @@ mod tests {
             index,
             ok,
             body: body.as_bytes().to_vec(),
+            length: body.len(),
+            first_payload_at: None,
             read_at: Instant::now(),
         }
     }

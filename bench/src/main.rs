@@ -20,10 +20,14 @@ mod measure;
 mod mock;
 mod report;
 mod sdk;
+mod streaming;
 
 use build::{Build, GNU, MUSL, Paths};
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// The last commit before response streaming (see `build_peers`).
+const BEFORE_STREAMING: &str = "27ac555";
 
 /// How much to run.
 struct Sizes {
@@ -33,6 +37,8 @@ struct Sizes {
     large_events: usize,
     /// Events per poller for the concurrency runs of a handler that sleeps 10 ms.
     sleep_events_per_poller: usize,
+    /// Streams of 10 MiB per runtime.
+    streams: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -41,6 +47,7 @@ const FULL: Sizes = Sizes {
     rounds: 3,
     large_events: 100,
     sleep_events_per_poller: 100,
+    streams: 20,
 };
 const SMOKE: Sizes = Sizes {
     cold_runs: 3,
@@ -48,6 +55,7 @@ const SMOKE: Sizes = Sizes {
     rounds: 1,
     large_events: 5,
     sleep_events_per_poller: 10,
+    streams: 2,
 };
 
 /// One line of the table: a peer's binaries for each event shape.
@@ -143,6 +151,7 @@ fn run(sizes: &Sizes, with_lambda_runtime: bool) -> Result<(), String> {
     }
 
     let concurrency = measure_concurrency(&paths, &warm_events, sizes, with_lambda_runtime)?;
+    let streams = measure_streaming(&paths, sizes, with_lambda_runtime)?;
 
     eprintln!("bench: allocations per invocation");
     let mut notes = notes;
@@ -179,6 +188,7 @@ fn run(sizes: &Sizes, with_lambda_runtime: bool) -> Result<(), String> {
         sizes.large_events,
     );
     table.push_str(&concurrency);
+    table.push_str(&streams);
     println!("{table}");
     std::fs::write(paths.out.join("report.md"), &table).map_err(|error| error.to_string())?;
     eprintln!("bench: every answer matched its event; the table is also in target/bench/report.md");
@@ -230,6 +240,42 @@ fn measure_concurrency(
     }
     let rows = concurrency::measure(&runtimes, events, sizes.sleep_events_per_poller)?;
     Ok(concurrency::render(&rows, OURS, THEIRS))
+}
+
+/// The streaming comparison (see [`streaming`]): ours, and lambda_runtime's when it is
+/// in this run; the rendered table.
+fn measure_streaming(
+    paths: &Paths,
+    sizes: &Sizes,
+    with_lambda_runtime: bool,
+) -> Result<String, String> {
+    let ours = Build {
+        peer: "ours",
+        target: MUSL,
+        profile: "release",
+        extra: &["--features", "http"],
+        dir: "ours-http",
+    }
+    .run(paths, "stream_10mib")?;
+    eprintln!("bench: streaming 10 MiB: ours");
+    let mut rows = vec![streaming::measure("ours (musl)", &ours, sizes.streams)?];
+    if with_lambda_runtime {
+        let theirs = Build {
+            peer: "lambda-runtime",
+            target: MUSL,
+            profile: "tuned",
+            extra: &[],
+            dir: "lambda-runtime",
+        }
+        .run(paths, "stream_10mib")?;
+        eprintln!("bench: streaming 10 MiB: lambda_runtime");
+        rows.push(streaming::measure(
+            "lambda_runtime streaming::channel (musl, tuned)",
+            &theirs,
+            sizes.streams,
+        )?);
+    }
+    Ok(streaming::render(&rows))
 }
 
 /// Builds every peer; also returns notes on builds that are measured for size only.
@@ -346,6 +392,15 @@ fn build_peers(
         dir: "ours-http",
     };
     let http_size = build::stripped_size(&with_http.run(paths, "echo_http")?, paths)?;
+    // The same echo from the last commit before response streaming: what streaming costs
+    // a buffered handler, in the same run (full runs only: another lambda-core to build).
+    if with_lambda_runtime {
+        let before = build::peers_at(BEFORE_STREAMING, paths)?;
+        peers.push(same(
+            "ours before streaming, Value (musl)",
+            tuned("ours", MUSL, "ours-before-streaming").run(&before, "echo_value")?,
+        )?);
+    }
     let mut notes = vec![
         format!(
             "ours, Value (musl) without the `emulator` feature: {} KiB stripped",

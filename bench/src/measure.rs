@@ -142,7 +142,7 @@ pub fn allocations(binary: &Path, events: &[Vec<u8>]) -> Result<u64, String> {
 
 /// Waits for `count` answers, for [`PHASE_LIMIT`] at most, but fails at once if the
 /// function exits first.
-fn wait_while_running(mock: &Mock, child: &mut Child, count: usize) -> Result<bool, String> {
+pub fn wait_while_running(mock: &Mock, child: &mut Child, count: usize) -> Result<bool, String> {
     let deadline = Instant::now() + PHASE_LIMIT;
     while Instant::now() < deadline {
         if mock.wait_for_answers(count, Duration::from_millis(100)) {
@@ -198,7 +198,7 @@ fn timing(run: &Run) -> Result<(f64, Vec<Duration>), String> {
 
 /// Starts the function; under `BENCH_WRAPPER` (a command and its arguments, such as
 /// `/usr/bin/strace -c -o /tmp/calls`) when profiling.
-fn spawn(
+pub fn spawn(
     binary: &Path,
     mock: &Mock,
     concurrency: Option<usize>,
@@ -236,7 +236,7 @@ fn spawn(
 
 /// Kills the function; when profiling, first gives it up to a minute to exit by itself
 /// (the mock then ends the run with a `500`), so the profiler can write its report.
-fn stop(child: &mut Child) {
+pub fn stop(child: &mut Child) {
     if std::env::var_os("BENCH_WRAPPER").is_some() {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {

@@ -15,7 +15,13 @@ pub struct Answer {
     pub index: usize,
     /// `false` for a post to `/error`.
     pub ok: bool,
+    /// The body, its first 8 MiB (a stream may be longer).
     pub body: Vec<u8>,
+    /// The body's whole length.
+    pub length: usize,
+    /// A chunked body's first byte of payload (past an HTTP prelude and its 8 NUL
+    /// bytes, if it starts with one): a stream's time to first byte.
+    pub first_payload_at: Option<Instant>,
     pub read_at: Instant,
 }
 
@@ -174,6 +180,8 @@ fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 index,
                 ok,
                 body: request.body,
+                length: request.length,
+                first_payload_at: request.first_payload_at,
                 read_at,
             });
             shared.changed.notify_all();
@@ -206,6 +214,8 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub body: Vec<u8>,
+    pub length: usize,
+    pub first_payload_at: Option<Instant>,
 }
 
 /// One request; `None` when the connection closed between requests.
@@ -238,12 +248,18 @@ pub fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Request>> {
             }
         }
     }
-    let body = if chunked {
+    let (body, length, first_payload_at) = if chunked {
         read_chunked(reader)?
     } else {
-        read_exact(reader, length)?
+        (read_exact(reader, length)?, length, None)
     };
-    Ok(Some(Request { method, path, body }))
+    Ok(Some(Request {
+        method,
+        path,
+        body,
+        length,
+        first_payload_at,
+    }))
 }
 
 fn read_exact(reader: &mut impl Read, length: usize) -> io::Result<Vec<u8>> {
@@ -252,8 +268,11 @@ fn read_exact(reader: &mut impl Read, length: usize) -> io::Result<Vec<u8>> {
     Ok(body)
 }
 
-fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
-    let mut body = Vec::new();
+/// A chunked body: its first 8 MiB, its length, and when its first byte of payload
+/// came (see [`Answer::first_payload_at`]).
+fn read_chunked(reader: &mut impl BufRead) -> io::Result<(Vec<u8>, usize, Option<Instant>)> {
+    const KEPT: usize = 8 * 1024 * 1024;
+    let (mut body, mut length, mut first_payload_at) = (Vec::new(), 0, None);
     let mut line = String::new();
     loop {
         line.clear();
@@ -265,14 +284,31 @@ fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
             loop {
                 line.clear();
                 if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
-                    return Ok(body);
+                    return Ok((body, length, first_payload_at));
                 }
             }
         }
-        body.extend_from_slice(&read_exact(reader, size)?);
+        let chunk = read_exact(reader, size)?;
+        length += size;
+        if body.len() < KEPT {
+            body.extend_from_slice(&chunk);
+        }
+        if first_payload_at.is_none() && length > payload_start(&body) {
+            first_payload_at = Some(Instant::now());
+        }
         line.clear();
         reader.read_line(&mut line)?;
     }
+}
+
+/// Where a stream's payload starts: past a JSON prelude's 8 NUL bytes, or at once.
+fn payload_start(body: &[u8]) -> usize {
+    if !body.starts_with(b"{") {
+        return 0;
+    }
+    body.windows(8)
+        .position(|window| window == [0; 8])
+        .map_or(usize::MAX, |at| at + 8)
 }
 
 #[cfg(test)]

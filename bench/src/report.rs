@@ -349,6 +349,24 @@ fn targets(
             ours_peer.size as f64 <= 0.8 * lr_peer.size as f64,
         );
     }
+    // Response streaming's cost to a buffered handler: the same echo before it.
+    if let Some((before_peer, before)) = find("ours before streaming, Value (musl)") {
+        let speed = ours_rate / warm(before).0;
+        line(
+            "streaming in: buffered warm within 3 % of before",
+            format!("{speed:.3} ×"),
+            speed >= 0.97,
+        );
+        let size = ours_peer.size as f64 / before_peer.size as f64;
+        line(
+            "streaming in: stripped size within 3 % of before",
+            format!(
+                "{:.3} × ({} vs {} bytes)",
+                size, ours_peer.size, before_peer.size
+            ),
+            size <= 1.03,
+        );
+    }
     if let Some(((ours_crates, ours_time), (lr_crates, lr_time))) = builds {
         line(
             "clean build < ½ lambda_runtime's crates",
