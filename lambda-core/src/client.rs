@@ -105,6 +105,7 @@ impl Client {
         // From the first failure: a poll Lambda held for minutes is no failure.
         let mut failing_since: Option<Instant> = None;
         let mut pause = Duration::from_millis(10);
+        let mut stale_once = false;
         let answer = loop {
             let request = request(Method::GET, self.next_uri.clone());
             match self
@@ -113,14 +114,16 @@ impl Client {
             {
                 Ok(answer) => break answer,
                 Err(Failure::Unreadable(detail)) => return Ok(Next::Unreadable(detail)),
-                Err(Failure::Transport(_))
+                // A kept-alive connection the API had closed: poll again at once, anew.
+                Err(Failure::Stale(_)) if !stale_once => stale_once = true,
+                Err(Failure::Transport(_) | Failure::Stale(_))
                     if failing_since.get_or_insert_with(Instant::now).elapsed()
                         < UNREACHABLE_AFTER =>
                 {
                     thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(500));
                 }
-                Err(Failure::Transport(detail)) => {
+                Err(Failure::Transport(detail) | Failure::Stale(detail)) => {
                     return Err(Error::Unreachable {
                         url: self.next_url.clone(),
                         detail,
@@ -287,7 +290,9 @@ impl Client {
 
     /// Sends a post, retrying once on a failure with the same body and invocation id:
     /// the runtime cannot know whether the first attempt arrived, so a `400` (already
-    /// answered) to the retry counts as delivered. `5xx` ends the runtime.
+    /// answered) to the retry counts as delivered. `5xx` ends the runtime. A kept-alive
+    /// connection the API had closed while idle (`Failure::Stale`) is no attempt: the
+    /// post goes again at once on a new connection, without a line.
     fn post(
         &mut self,
         url: String,
@@ -304,7 +309,10 @@ impl Client {
             detail: format!("the URL does not parse: {error}"),
         })?;
         let mut last_failure = String::new();
-        for attempt in 0..ATTEMPTS {
+        // A kept-alive connection the API had closed while idle costs no attempt: the
+        // post is sent again at once, on a new connection (once).
+        let (mut attempt, mut resent) = (0, false);
+        while attempt < ATTEMPTS {
             let request =
                 match post_request(uri.clone(), content_type, error_type, invocation_id, body) {
                     Ok(request) => request,
@@ -319,17 +327,24 @@ impl Client {
             );
             match sent {
                 Ok(Answer { status, .. }) => {
+                    // After a resend on a stale connection, a `2xx` says the first
+                    // never arrived, and a `400` that it had.
                     let retried = attempt > 0;
                     return match status {
                         200..=299 if retried => Ok(Posted::AcceptedOnRetry),
                         200..=299 => Ok(Posted::Accepted),
-                        400 if retried => Ok(Posted::AcceptedOnRetry),
+                        400 if retried || resent => Ok(Posted::AcceptedOnRetry),
                         500..=599 => Err(Error::Status { endpoint, status }),
                         status => Ok(Posted::Rejected(status)),
                     };
                 }
+                Err(Failure::Stale(_)) if !resent => {
+                    resent = true;
+                    continue;
+                }
                 Err(failure) => last_failure = failure_detail(failure),
             }
+            attempt += 1;
         }
         Err(unreachable(&uri.to_string(), last_failure))
     }
@@ -451,7 +466,7 @@ fn parse_url(url: &str) -> Result<Uri, Error> {
 
 fn failure_detail(failure: Failure) -> String {
     match failure {
-        Failure::Transport(detail) | Failure::Unreadable(detail) => detail,
+        Failure::Transport(detail) | Failure::Unreadable(detail) | Failure::Stale(detail) => detail,
     }
 }
 

@@ -31,6 +31,11 @@ pub(crate) enum Failure {
     Transport(String),
     /// An answer arrived whose head cannot be read (too large, malformed).
     Unreadable(String),
+    /// A connection kept alive from an earlier exchange was closed by the server before
+    /// any byte of an answer: a server that closes idle connections without saying so.
+    /// The request most likely never arrived; the caller may send it again at once (the
+    /// next exchange opens a new connection).
+    Stale(String),
 }
 
 /// The head of an answer, and what went wrong reading its body, if anything.
@@ -112,6 +117,21 @@ impl Connection {
         limit: usize,
     ) -> Result<Answer, Failure> {
         let unusable = |error: ureq_proto::Error| Failure::Transport(error.to_string());
+        let reused = self.stream.is_some();
+        // Nothing of an answer heard yet, on a connection an earlier exchange left open.
+        let lost = |error: &io::Error, heard: bool| {
+            let closed = matches!(
+                error.kind(),
+                io::ErrorKind::UnexpectedEof
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+            );
+            match reused && !heard && closed {
+                true => Failure::Stale(describe(error)),
+                false => Failure::Transport(describe(error)),
+            }
+        };
         self.connect()?;
         let mut call = Call::new(request).map_err(unusable)?.proceed();
         let written = call.write(&mut self.output).map_err(unusable)?;
@@ -122,7 +142,8 @@ impl Connection {
             )));
         }
         let phase = Phase::start(self.timeout);
-        self.write(written, body, &phase)?;
+        self.write(written, body, &phase)
+            .map_err(|error| lost(&error, false))?;
         let mut call = match call.proceed().map_err(unusable)? {
             Some(SendRequestResult::RecvResponse(call)) => call,
             Some(SendRequestResult::SendBody(mut call)) => {
@@ -137,11 +158,13 @@ impl Connection {
         };
         // The head: as long as it takes for a poll, else within the phase's time.
         let phase = Phase::start(self.timeout);
+        let mut heard = false;
         let response = loop {
             let (used, response) = call
                 .try_response(&self.input[self.start..self.end], false)
                 .map_err(|error| Failure::Unreadable(error.to_string()))?;
             self.start += used;
+            heard |= used > 0;
             match response {
                 Some(_) if used > MOST_HEAD => {
                     return Err(Failure::Unreadable(format!(
@@ -168,7 +191,7 @@ impl Connection {
                         "the connection closed inside its head".into(),
                     ));
                 }
-                Err(error) => return Err(Failure::Transport(describe(&error))),
+                Err(error) => return Err(lost(&error, heard)),
             }
             if wait == Wait::Bounded && phase.is_over() {
                 return Err(Failure::Transport(describe(
@@ -320,8 +343,8 @@ impl Connection {
 
     /// Writes the head in the output buffer and the body, in one system call when the
     /// socket takes them whole (a small post always).
-    fn write(&mut self, head: usize, body: &[u8], phase: &Phase) -> Result<(), Failure> {
-        let stream = self.stream.as_mut().ok_or_else(closed)?;
+    fn write(&mut self, head: usize, body: &[u8], phase: &Phase) -> io::Result<()> {
+        let stream = self.stream.as_mut().ok_or(io::ErrorKind::NotConnected)?;
         let head = &self.output[..head];
         write_within(stream, &mut [IoSlice::new(head), IoSlice::new(body)], phase)
     }
@@ -366,7 +389,7 @@ impl Connection {
     fn write_slices(&mut self, slices: &mut [IoSlice<'_>]) -> Result<(), Failure> {
         let phase = Phase::start(self.timeout);
         let stream = self.stream.as_mut().ok_or_else(closed)?;
-        write_within(stream, slices, &phase)
+        write_within(stream, slices, &phase).map_err(|error| Failure::Transport(describe(&error)))
     }
 
     fn close_on_failure(&mut self, result: Result<(), Failure>) -> Result<(), Failure> {
@@ -439,23 +462,17 @@ fn write_within(
     stream: &mut TcpStream,
     mut slices: &mut [IoSlice<'_>],
     phase: &Phase,
-) -> Result<(), Failure> {
+) -> io::Result<()> {
     IoSlice::advance_slices(&mut slices, 0);
     while !slices.is_empty() {
         if phase.is_over() {
-            return Err(Failure::Transport(describe(
-                &io::ErrorKind::TimedOut.into(),
-            )));
+            return Err(io::ErrorKind::TimedOut.into());
         }
         match stream.write_vectored(slices) {
-            Ok(0) => {
-                return Err(Failure::Transport(describe(
-                    &io::ErrorKind::WriteZero.into(),
-                )));
-            }
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(written) => IoSlice::advance_slices(&mut slices, written),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(Failure::Transport(describe(&error))),
+            Err(error) => return Err(error),
         }
     }
     Ok(())

@@ -402,3 +402,31 @@ fn a_redirect_answering_a_post_is_a_refusal_and_serving_goes_on() {
         ["lambda_core: first: the Runtime API refused the answer with status 307"]
     );
 }
+
+#[test]
+fn a_kept_alive_connection_the_api_closed_while_idle_costs_no_retry() {
+    let mock = MockRuntimeApi::start();
+    // The event, kept alive by its head, then the connection closed without a word, as
+    // a server that closes idle connections does: the post finds it closed.
+    let body = answer(json!(1));
+    let mut raw = head("idle-closed", "", body.len()).into_bytes();
+    raw.extend_from_slice(body.as_bytes());
+    mock.push(Reply::Raw(raw));
+    mock.push_event(Event::new("after", answer(json!(2))));
+    let function = Function::against(FAULTS, &mock.address(), &[]);
+    let requests = mock.wait_for_posts(2);
+    let output = function.stop();
+    let paths: Vec<&str> = posts(&requests)
+        .iter()
+        .map(|post| post.path.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/2018-06-01/runtime/invocation/idle-closed/response",
+            "/2018-06-01/runtime/invocation/after/response",
+        ]
+    );
+    // Sent again at once on a new connection, not a retry that says so.
+    assert_eq!(output.stderr, "");
+}
