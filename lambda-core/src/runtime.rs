@@ -276,10 +276,12 @@ fn serve<S>(
             Some(detail) => Outcome::Error(Diagnostic::new("Runtime.InvalidEvent", detail)),
         };
 
-        // 5. Answer exactly once: end the stream, or post the answer.
+        // 5. Answer exactly once: end the stream, or post the answer. An error is a line
+        // too, but for a stream cut off, whose line says why (the handler's error is
+        // then only the write that failed).
         match out.finish(outcome) {
             Finished::Buffered(outcome) => answer(client, &context, &outcome, &response)?,
-            Finished::Streamed { status, error } => {
+            Finished::Streamed(status, error) => {
                 if let Some(report) = &error {
                     logging::report_line(Level::Error, id, report);
                 }

@@ -94,10 +94,7 @@ pub(crate) enum Finished {
     Buffered(Outcome),
     /// The stream was sent whole, ending with the error's trailers if there is one; the
     /// Runtime API answered with this status.
-    Streamed {
-        status: u16,
-        error: Option<Diagnostic>,
-    },
+    Streamed(u16, Option<Diagnostic>),
     /// The stream could not be sent whole: why.
     Broken(String),
 }
@@ -233,7 +230,7 @@ impl<'a> ResponseStream<'a> {
             named => named,
         };
         match self.sink.end(content_type, error.as_ref()) {
-            Ok(status) => Finished::Streamed { status, error },
+            Ok(status) => Finished::Streamed(status, error),
             Err(detail) => Finished::Broken(detail),
         }
     }
@@ -354,13 +351,7 @@ mod tests {
             out.flush()?;
             out.write_all(b"c")
         });
-        assert!(matches!(
-            finished,
-            Finished::Streamed {
-                status: 202,
-                error: None
-            }
-        ));
+        assert!(matches!(finished, Finished::Streamed(202, None)));
         assert_eq!(sink.chunks, [b"ab".to_vec(), b"c".to_vec()]);
         assert_eq!(sink.content_type, DEFAULT_CONTENT_TYPE);
         assert_eq!(sink.ended, Some(None));
@@ -370,7 +361,8 @@ mod tests {
     fn a_large_write_goes_out_in_chunks_and_memory_stays_bounded() {
         let mut sink = Recorder::default();
         let finished = stream(&mut sink, |out| out.write_all(&vec![7; 3 * CHUNK + 5]));
-        assert!(matches!(finished, Finished::Streamed { error: None, .. }));
+        assert!(matches!(finished, Finished::Streamed(202, None)));
+        assert_eq!(sink.ended, Some(None));
         let sizes: Vec<usize> = sink.chunks.iter().map(Vec::len).collect();
         assert_eq!(sizes, [CHUNK, CHUNK, CHUNK, 5]);
     }
@@ -395,10 +387,7 @@ mod tests {
             out.write_all(b"then")?;
             Err(io::Error::other("no"))
         });
-        assert!(matches!(
-            finished,
-            Finished::Streamed { error: Some(_), .. }
-        ));
+        assert!(matches!(finished, Finished::Streamed(202, Some(_))));
         assert_eq!(sink.chunks, [b"sent".to_vec(), b"then".to_vec()]);
         assert_eq!(sink.ended, Some(Some("Function.Failed".to_owned())));
     }

@@ -45,7 +45,7 @@ pub(crate) enum Piece {
     /// after the first chunk.
     End(Option<StreamError>),
     /// The stream broke off before its end: why.
-    Cut(String),
+    Cut(&'static str),
 }
 
 /// The error a stream's trailers carry, as the function sent them.
@@ -433,28 +433,23 @@ impl Sandbox {
                     continue;
                 }
                 Ok(http::Chunk::End(trailers)) => {
-                    let trailer = |name: &str| {
-                        trailers
-                            .iter()
-                            .find(|(n, _)| n == name)
-                            .map(|(_, value)| value.clone())
-                    };
-                    let error = trailer("lambda-runtime-function-error-type").map(|error_type| {
-                        StreamError {
-                            error_type,
-                            body: trailer("lambda-runtime-function-error-body").unwrap_or_default(),
+                    let (mut error_type, mut body) = (None, String::new());
+                    for (name, value) in trailers {
+                        match name.as_str() {
+                            "lambda-runtime-function-error-type" => error_type = Some(value),
+                            "lambda-runtime-function-error-body" => body = value,
+                            _ => {}
                         }
-                    });
+                    }
+                    let error = error_type.map(|error_type| StreamError { error_type, body });
                     (Piece::End(error), Response::json(202, answers::ACCEPTED))
                 }
                 Ok(http::Chunk::TooLarge) => (
-                    Piece::Cut(format!(
-                        "the stream went past the {STREAM_LIMIT} bytes a stream may send"
-                    )),
+                    Piece::Cut("the stream went past the 200 MiB a stream may send"),
                     Response::json(413, answers::stream_too_large(STREAM_LIMIT)),
                 ),
                 Err(_) => (
-                    Piece::Cut("the function's stream broke off before its end".to_owned()),
+                    Piece::Cut("the function's stream broke off before its end"),
                     Response::json(400, answers::stream_broken()),
                 ),
             };

@@ -349,9 +349,7 @@ impl Supervisor {
                 None => {}
             }
             if let Some(status) = self.exited(generation) {
-                let message =
-                    format!("RequestId: {request_id} Error: Runtime exited with error: {status}");
-                return Ended::failed(error_json("Runtime.ExitError", &message));
+                return Ended::failed(exit_error(request_id, &status));
             }
             if Instant::now() >= until {
                 let timed_out = self.timed_out(request_id);
@@ -414,7 +412,7 @@ impl Supervisor {
                 }
                 Ok(Piece::End(error)) => break error,
                 Ok(Piece::Cut(reason)) => reason,
-                Err(NoPiece::Ended) => "the stream ended without its end".to_owned(),
+                Err(NoPiece::Ended) => "the stream ended without its end",
                 Err(NoPiece::Timeout) => {
                     let timed_out = self.timed_out(request_id);
                     ended.status = timed_out.status;
@@ -427,17 +425,11 @@ impl Supervisor {
             break Some(match self.exited(generation) {
                 Some(status) => {
                     ended.reset = true;
-                    let message = format!(
-                        "RequestId: {request_id} Error: Runtime exited with error: {status}"
-                    );
-                    stream_error(
-                        "Runtime.ExitError",
-                        &error_json("Runtime.ExitError", &message),
-                    )
+                    stream_error("Runtime.ExitError", &exit_error(request_id, &status))
                 }
                 None => stream_error(
                     "Runtime.StreamBroken",
-                    &error_json("Runtime.StreamBroken", &cut),
+                    &error_json("Runtime.StreamBroken", cut),
                 ),
             });
         };
@@ -500,6 +492,12 @@ impl Supervisor {
         }
         report.write();
     }
+}
+
+/// Lambda's report of a function process that exited during an invocation.
+fn exit_error(request_id: &str, status: &str) -> Vec<u8> {
+    let message = format!("RequestId: {request_id} Error: Runtime exited with error: {status}");
+    error_json("Runtime.ExitError", &message)
 }
 
 /// A stream's error as trailers carry it: its type, and its report in base64.
