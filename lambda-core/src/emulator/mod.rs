@@ -19,7 +19,7 @@ use crate::invoke::REQUEST_LIMIT;
 use crate::log;
 use answers::error_json;
 use http::{Request, Response};
-use sandbox::StreamError;
+use pieces::StreamError;
 use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;

@@ -1,11 +1,29 @@
 //! The pieces of a streamed response on their way from the function's post to the
-//! caller of the invocation: a small bounded queue. std's `mpsc` would do, at 30 KiB of
-//! every function binary.
+//! caller of the invocation, and the small bounded queue they go through (std's `mpsc`
+//! would do, at 16 KiB of every function binary).
 
 use super::lock;
-use super::sandbox::Piece;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
+
+/// A piece of a streamed response, as the function's post delivers it.
+pub(crate) enum Piece {
+    /// A chunk of the body.
+    Data(Vec<u8>),
+    /// The end of the stream, with the error its trailers carry if the function failed
+    /// after the first chunk.
+    End(Option<StreamError>),
+    /// The stream broke off before its end: why.
+    Cut(&'static str),
+}
+
+/// The error a stream's trailers carry, as the function sent them.
+pub(crate) struct StreamError {
+    /// `Lambda-Runtime-Function-Error-Type`.
+    pub(crate) error_type: String,
+    /// `Lambda-Runtime-Function-Error-Body`: the error report's JSON in base64.
+    pub(crate) body: String,
+}
 
 /// How many chunks a stream may hold between the function and its caller: a caller that
 /// reads slowly slows the function down (its writes wait), as on Lambda.

@@ -5,7 +5,7 @@
 
 use super::answers::{self, error_json};
 use super::http::{self, Request, Response};
-use super::pieces::{self, Receiver};
+use super::pieces::{self, Piece, Receiver, StreamError};
 use crate::invoke::PAYLOAD_LIMIT;
 use crate::{Shown, log};
 use std::collections::VecDeque;
@@ -35,25 +35,6 @@ pub(crate) enum Answer {
         content_type: String,
         pieces: Receiver,
     },
-}
-
-/// A piece of a streamed response, as the function's post delivers it.
-pub(crate) enum Piece {
-    /// A chunk of the body.
-    Data(Vec<u8>),
-    /// The end of the stream, with the error its trailers carry if the function failed
-    /// after the first chunk.
-    End(Option<StreamError>),
-    /// The stream broke off before its end: why.
-    Cut(&'static str),
-}
-
-/// The error a stream's trailers carry, as the function sent them.
-pub(crate) struct StreamError {
-    /// `Lambda-Runtime-Function-Error-Type`.
-    pub(crate) error_type: String,
-    /// `Lambda-Runtime-Function-Error-Body`: the error report's JSON in base64.
-    pub(crate) body: String,
 }
 
 /// The most a stream may send, in bytes: the 200 MB Lambda takes (its documents count

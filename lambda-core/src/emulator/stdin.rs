@@ -3,7 +3,7 @@
 
 use super::Supervisor;
 use super::answers::error_json;
-use super::sandbox::StreamError;
+use super::pieces::StreamError;
 use super::supervisor::{Invoke, Refused, Relay};
 use crate::config::Config;
 use crate::log;

@@ -14,9 +14,9 @@ use super::answers::error_json;
 use super::ids;
 use super::lock;
 use super::log_lines::{self, millis, peak_memory_mb};
-use super::pieces::{NoPiece, Receiver};
+use super::pieces::{NoPiece, Piece, Receiver, StreamError};
 use super::process::{Process, Spawner};
-use super::sandbox::{Answer, Event, Piece, Sandbox, StreamError};
+use super::sandbox::{Answer, Event, Sandbox};
 use super::settings::{Settings, set_function_environment};
 use crate::config::Config;
 use std::net::{SocketAddr, TcpListener};
@@ -321,12 +321,7 @@ impl Supervisor {
                     return Ended {
                         body,
                         content_type,
-                        function_error: false,
-                        status: "success",
-                        reset: false,
-                        stream: None,
-                        relayed: false,
-                        streamed: 0,
+                        ..Ended::succeeded()
                     };
                 }
                 Some(Ok(Answer::Stream {
