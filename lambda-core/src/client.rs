@@ -183,16 +183,25 @@ impl Client {
     /// `POST /runtime/invocation/{id}/response` in chunks, for a streaming handler: a
     /// [`Sink`] that begins with the first chunk, and closes the connection at its end,
     /// as the Runtime API asks.
+    ///
+    /// Its writes may wait for the reader until the invocation's deadline (`remaining`),
+    /// or for Lambda's longest invocation when it is unknown.
     pub(crate) fn streamed_post<'c>(
         &'c mut self,
         request_id: &'c str,
         invocation_id: Option<&'c str>,
+        remaining: Option<Duration>,
     ) -> StreamedPost<'c> {
+        const LONGEST_INVOCATION: Duration = Duration::from_secs(15 * 60);
         StreamedPost {
             client: self,
             request_id,
             invocation_id,
             begun: false,
+            until: Instant::now()
+                + remaining
+                    .unwrap_or(LONGEST_INVOCATION)
+                    .max(POST_PHASE_TIMEOUT),
         }
     }
 
@@ -357,6 +366,8 @@ pub(crate) struct StreamedPost<'c> {
     request_id: &'c str,
     invocation_id: Option<&'c str>,
     begun: bool,
+    /// When its writes, and the wait for the answer, give up.
+    until: Instant,
 }
 
 impl StreamedPost<'_> {
@@ -378,7 +389,7 @@ impl StreamedPost<'_> {
         self.begun = true;
         self.client
             .connection
-            .begin_chunked(head.as_bytes())
+            .begin_chunked(head.as_bytes(), self.until)
             .map_err(failure_error)
     }
 }
@@ -390,7 +401,7 @@ impl Sink for StreamedPost<'_> {
         }
         self.client
             .connection
-            .send_chunk(bytes)
+            .send_chunk(bytes, self.until)
             .map_err(failure_error)
     }
 
@@ -404,14 +415,36 @@ impl Sink for StreamedPost<'_> {
             Some(report) => format!(
                 "Lambda-Runtime-Function-Error-Type: {}\r\nLambda-Runtime-Function-Error-Body: {}\r\n",
                 report.header_value(),
-                crate::base64::encode(&report.to_json())
+                crate::base64::encode(&trailer_report(report))
             ),
         };
         self.client
             .connection
-            .end_chunked(trailers.as_bytes())
+            .end_chunked(trailers.as_bytes(), self.until)
             .map_err(failure_detail)
     }
+}
+
+/// The report's JSON for a trailer: whole when it is at most 8 KiB, else its type and the
+/// start of its message. A trailer is a header line, and servers bound those (the
+/// emulator, as Lambda's, at 64 KiB for all of them).
+fn trailer_report(report: &Diagnostic) -> Vec<u8> {
+    const MOST: usize = 8 * 1024;
+    let json = report.to_json();
+    if json.len() <= MOST {
+        return json;
+    }
+    let message = &report.error_message;
+    let mut cut = message.len().min(MOST / 2);
+    while !message.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let ellipsis = if cut < message.len() { "…" } else { "" };
+    Diagnostic::new(
+        report.error_type.clone(),
+        format!("{}{ellipsis}", &message[..cut]),
+    )
+    .to_json()
 }
 
 /// A failure of a streamed post as the error the handler's write returns.
@@ -480,6 +513,19 @@ fn unreachable(url: &str, detail: String) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_report_is_cut_to_fit_a_trailer() {
+        let small = Diagnostic::new("Function.Small", "short");
+        assert_eq!(trailer_report(&small), small.to_json());
+        let large = Diagnostic::new("Function.Large", "é".repeat(50_000))
+            .with_stack_trace(vec!["frame".repeat(1000); 10]);
+        let json = trailer_report(&large);
+        assert!(json.len() <= 8 * 1024, "{}", json.len());
+        let report: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(report["errorType"], "Function.Large");
+        assert!(report["errorMessage"].as_str().unwrap().ends_with("é…"));
+    }
 
     #[test]
     fn an_id_too_long_for_the_output_buffer_cannot_be_answered() {

@@ -349,45 +349,56 @@ impl Connection {
         write_within(stream, &mut [IoSlice::new(head), IoSlice::new(body)], phase)
     }
 
-    /// Begins a request whose body goes in chunks as it is made (a streamed response),
-    /// on this connection or a new one: `head` is its whole head, written as it is. A
-    /// failure closes the connection, and so does the end of the stream.
-    pub(crate) fn begin_chunked(&mut self, head: &[u8]) -> Result<(), Failure> {
+    /// Begins a request whose body goes in chunks as it is made (a streamed response), on
+    /// a new connection: one kept alive may have been closed by the server while idle,
+    /// and a stream cannot be sent again once its first chunk is gone (it is closed at
+    /// its end anyway). `head` is the request's whole head, written as it is. Each write
+    /// of the stream may wait for the reader until `until` (the invocation's deadline):
+    /// a slow caller slows the stream down, and does not end it. A failure closes the
+    /// connection, and so does the end of the stream.
+    pub(crate) fn begin_chunked(&mut self, head: &[u8], until: Instant) -> Result<(), Failure> {
+        self.close();
         self.connect()?;
-        let sent = self.write_slices(&mut [IoSlice::new(head)]);
+        let sent = self.write_slices(&mut [IoSlice::new(head)], until);
         self.close_on_failure(sent)
     }
 
     /// Sends `data`, which is not empty, as one chunk.
-    pub(crate) fn send_chunk(&mut self, data: &[u8]) -> Result<(), Failure> {
+    pub(crate) fn send_chunk(&mut self, data: &[u8], until: Instant) -> Result<(), Failure> {
         let mut size = [0; 20];
         let size = chunk_size_line(data.len(), &mut size);
-        let sent = self.write_slices(&mut [
-            IoSlice::new(size),
-            IoSlice::new(data),
-            IoSlice::new(b"\r\n"),
-        ]);
+        let sent = self.write_slices(
+            &mut [
+                IoSlice::new(size),
+                IoSlice::new(data),
+                IoSlice::new(b"\r\n"),
+            ],
+            until,
+        );
         self.close_on_failure(sent)
     }
 
     /// Ends a chunked request with the last chunk and `trailers` (header lines, each
-    /// ending in CRLF), reads the status of the answer, and closes the connection, as the
-    /// Runtime API asks after a streamed response.
-    pub(crate) fn end_chunked(&mut self, trailers: &[u8]) -> Result<u16, Failure> {
+    /// ending in CRLF), reads the status of the answer (by `until`), and closes the
+    /// connection, as the Runtime API asks after a streamed response.
+    pub(crate) fn end_chunked(&mut self, trailers: &[u8], until: Instant) -> Result<u16, Failure> {
         let ended = self
-            .write_slices(&mut [
-                IoSlice::new(b"0\r\n"),
-                IoSlice::new(trailers),
-                IoSlice::new(b"\r\n"),
-            ])
-            .and_then(|()| self.read_status());
+            .write_slices(
+                &mut [
+                    IoSlice::new(b"0\r\n"),
+                    IoSlice::new(trailers),
+                    IoSlice::new(b"\r\n"),
+                ],
+                until,
+            )
+            .and_then(|()| self.read_status(until));
         self.close();
         ended
     }
 
-    /// Writes `slices`, within one phase's time.
-    fn write_slices(&mut self, slices: &mut [IoSlice<'_>]) -> Result<(), Failure> {
-        let phase = Phase::start(self.timeout);
+    /// Writes `slices` by `until`.
+    fn write_slices(&mut self, slices: &mut [IoSlice<'_>], until: Instant) -> Result<(), Failure> {
+        let phase = Phase { ends: until };
         let stream = self.stream.as_mut().ok_or_else(closed)?;
         write_within(stream, slices, &phase).map_err(|error| Failure::Transport(describe(&error)))
     }
@@ -399,10 +410,10 @@ impl Connection {
         result
     }
 
-    /// The status of the answer whose head comes next, its head read and the rest left
-    /// (the connection is closed after it); `1xx` answers are passed over.
-    fn read_status(&mut self) -> Result<u16, Failure> {
-        let phase = Phase::start(self.timeout);
+    /// The status of the answer whose head comes next, by `until`, its head read and the
+    /// rest left (the connection is closed after it); `1xx` answers are passed over.
+    fn read_status(&mut self, until: Instant) -> Result<u16, Failure> {
+        let phase = Phase { ends: until };
         loop {
             let unread = &self.input[self.start..self.end];
             if let Some(end) = unread.windows(4).position(|four| four == b"\r\n\r\n") {
@@ -419,8 +430,12 @@ impl Connection {
                     "its head is larger than {MOST_HEAD} bytes"
                 )));
             }
-            self.fill()
-                .map_err(|error| Failure::Transport(describe(&error)))?;
+            match self.fill() {
+                Ok(()) => {}
+                // The socket's timeout is shorter than a stream's wait.
+                Err(error) if is_timeout(&error) => {}
+                Err(error) => return Err(Failure::Transport(describe(&error))),
+            }
             if phase.is_over() {
                 return Err(Failure::Transport(describe(
                     &io::ErrorKind::TimedOut.into(),
@@ -457,7 +472,8 @@ impl Connection {
 }
 
 /// Writes all of `slices` (in one system call when the socket takes them whole), each
-/// write bounded by the socket's timeout and all of them by the phase's.
+/// write bounded by the socket's timeout and all of them by the phase (a write that
+/// timed out is tried again while the phase lasts).
 fn write_within(
     stream: &mut TcpStream,
     mut slices: &mut [IoSlice<'_>],
@@ -471,7 +487,8 @@ fn write_within(
         match stream.write_vectored(slices) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(written) => IoSlice::advance_slices(&mut slices, written),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            // The socket's timeout is per write: the phase decides when to give up.
+            Err(error) if error.kind() == io::ErrorKind::Interrupted || is_timeout(&error) => {}
             Err(error) => return Err(error),
         }
     }

@@ -269,7 +269,7 @@ fn serve<S>(
         // 4. Decode, call, encode (or stream): the same path a local run takes.
         let id = &context.request_id;
         let invocation_id = context.invocation_id.as_deref();
-        let mut post = client.streamed_post(id, invocation_id);
+        let mut post = client.streamed_post(id, invocation_id, context.remaining_time());
         let mut out = ResponseStream::new(&mut response, &mut post);
         let outcome = match unreadable {
             None => invoke::invoke(handler, &event, &context, state, &mut out),
@@ -296,9 +296,16 @@ fn serve<S>(
                     status => refused(id, status),
                 }
             }
-            Finished::Broken(detail) => log(format_args!(
-                "{id}: the streamed response was cut off (the caller went away, or the service took no more): {detail}"
-            )),
+            // One line, with the handler's own error if it returned one.
+            Finished::Broken(detail, error) => {
+                let (then, report) = match &error {
+                    Some(report) => ("; the handler returned ", report.to_string()),
+                    None => ("", String::new()),
+                };
+                log(format_args!(
+                    "{id}: the streamed response was cut off (the caller went away, or the service took no more): {detail}{then}{report}"
+                ));
+            }
         }
     }
 }

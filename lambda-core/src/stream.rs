@@ -95,8 +95,9 @@ pub(crate) enum Finished {
     /// The stream was sent whole, ending with the error's trailers if there is one; the
     /// Runtime API answered with this status.
     Streamed(u16, Option<Diagnostic>),
-    /// The stream could not be sent whole: why.
-    Broken(String),
+    /// The stream could not be sent whole: why, and the handler's error, if it returned
+    /// one (often the failed write itself).
+    Broken(String, Option<Diagnostic>),
 }
 
 impl<'a> ResponseStream<'a> {
@@ -173,11 +174,17 @@ impl<'a> ResponseStream<'a> {
         }
     }
 
+    /// Why the stream cannot go on, once a chunk could not be sent.
+    fn check_unbroken(&self) -> io::Result<()> {
+        match &self.broken {
+            None => Ok(()),
+            Some(broken) => Err(io::Error::new(broken.kind(), broken.to_string())),
+        }
+    }
+
     /// Sends `bytes` as a chunk, or says why the stream cannot go on.
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
-        if let Some(broken) = &self.broken {
-            return Err(io::Error::new(broken.kind(), broken.to_string()));
-        }
+        self.check_unbroken()?;
         let content_type = match self.content_type.as_str() {
             "" => DEFAULT_CONTENT_TYPE,
             named => named,
@@ -219,11 +226,8 @@ impl<'a> ResponseStream<'a> {
             Outcome::Error(report) => Some(report),
             Outcome::Response => None,
         };
-        if let Err(error) = self.send_gathered() {
-            return Finished::Broken(error.to_string());
-        }
-        if let Some(broken) = &self.broken {
-            return Finished::Broken(broken.to_string());
+        if let Err(broken) = self.check_unbroken().and_then(|()| self.send_gathered()) {
+            return Finished::Broken(broken.to_string(), error);
         }
         let content_type = match self.content_type.as_str() {
             "" => DEFAULT_CONTENT_TYPE,
@@ -231,7 +235,7 @@ impl<'a> ResponseStream<'a> {
         };
         match self.sink.end(content_type, error.as_ref()) {
             Ok(status) => Finished::Streamed(status, error),
-            Err(detail) => Finished::Broken(detail),
+            Err(detail) => Finished::Broken(detail, error),
         }
     }
 
@@ -248,6 +252,7 @@ impl<'a> ResponseStream<'a> {
 
 impl Write for ResponseStream<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.check_unbroken()?;
         self.written = true;
         if self.buffer.len() + bytes.len() < CHUNK {
             self.buffer.extend_from_slice(bytes);
@@ -267,6 +272,7 @@ impl Write for ResponseStream<'_> {
 
     /// Sends what was written so far as one chunk.
     fn flush(&mut self) -> io::Result<()> {
+        self.check_unbroken()?;
         self.send_gathered()
     }
 }
@@ -404,12 +410,14 @@ mod tests {
             out.flush()?;
             out.write_all(b"two")?;
             second = Some(out.flush().unwrap_err().kind());
-            let third = out.write_all(&[0; CHUNK]).unwrap_err();
+            // A small write, which would only gather, fails too, as does a flush.
+            let third = out.write_all(b"x").unwrap_err();
             assert_eq!(third.kind(), io::ErrorKind::BrokenPipe);
+            assert!(out.flush().is_err());
             Ok(())
         });
         assert_eq!(second, Some(io::ErrorKind::BrokenPipe));
-        assert!(matches!(finished, Finished::Broken(detail) if detail == "gone"));
+        assert!(matches!(finished, Finished::Broken(detail, None) if detail == "gone"));
         assert_eq!(sink.chunks.len(), 1);
         assert!(sink.ended.is_none());
     }

@@ -69,7 +69,7 @@ pub(crate) fn parse_handler(
     check_name(sig, &mut errors);
     let mut inputs: Vec<&FnArg> = sig.inputs.iter().collect();
     let stream_ty = match stream {
-        true => Some(check_stream_param(sig, &mut inputs)?),
+        true => check_stream_param(sig, &mut inputs, &mut errors),
         false => None,
     };
     let params = check_params(&inputs, has_init, stream, &mut errors);
@@ -133,27 +133,33 @@ fn check_name(sig: &syn::Signature, errors: &mut Errors) {
 type Params = (Type, Option<(ContextParam, Type)>, bool);
 
 /// With `stream`, the last parameter is the stream: `out: &mut ResponseStream`. Takes it
-/// off `inputs`, and returns its type.
-fn check_stream_param(sig: &syn::Signature, inputs: &mut Vec<&FnArg>) -> syn::Result<Type> {
+/// off `inputs` (whatever its type, when there are two or more, so that the others are
+/// checked as they stand), and returns its type.
+fn check_stream_param(
+    sig: &syn::Signature,
+    inputs: &mut Vec<&FnArg>,
+    errors: &mut Errors,
+) -> Option<Type> {
     const SHAPE: &str = "with `stream`, the handler takes the event first and the stream last, like `fn handler(event: Request, out: &mut ResponseStream)`";
-    let last = match inputs.as_slice() {
-        [_, .., FnArg::Typed(last)] => last,
-        _ => return Err(syn::Error::new(sig.paren_token.span.join(), SHAPE)),
+    let Some(FnArg::Typed(last)) = inputs.last().filter(|_| inputs.len() >= 2) else {
+        errors.push(syn::Error::new(sig.paren_token.span.join(), SHAPE));
+        return None;
     };
+    let ty = (*last.ty).clone();
+    inputs.pop();
     let is_stream = matches!(
-        &*last.ty,
+        &ty,
         Type::Reference(reference)
             if reference.mutability.is_some() && last_segment_is(&reference.elem, "ResponseStream")
     );
     if !is_stream {
-        return Err(syn::Error::new_spanned(
-            &last.ty,
+        errors.push(syn::Error::new_spanned(
+            &ty,
             "with `stream`, the last parameter is the stream the response is written to: `out: &mut ResponseStream`",
         ));
+        return None;
     }
-    let ty = (*last.ty).clone();
-    inputs.pop();
-    Ok(ty)
+    Some(ty)
 }
 
 /// A streaming handler writes its response: it returns `()` or `Result<(), E>` (the

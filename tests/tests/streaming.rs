@@ -45,13 +45,12 @@ fn chunks_go_out_as_flushed_and_the_connection_is_closed_after() {
         "1\r\na\r\n2\r\nbb\r\n3\r\nccc\r\n0\r\n\r\n"
     );
     assert!(post.trailers.is_empty());
-    // The stream's connection is not used again: the next poll opens another.
+    // The stream goes on a connection of its own (the poll's may have been closed
+    // while idle, and a stream cannot be sent again), closed after it: the next poll
+    // opens another.
     let next = requests.last().unwrap();
     assert!(next.path.ends_with("/runtime/invocation/next"));
-    assert_eq!(
-        requests[0].connection, post.connection,
-        "event and answer on one connection"
-    );
+    assert_ne!(requests[0].connection, post.connection, "{requests:#?}");
     assert_ne!(next.connection, post.connection, "{requests:#?}");
 }
 
@@ -395,4 +394,44 @@ fn standard_input_prints_a_stream_as_it_comes_and_its_error_on_a_line_of_its_own
     assert_eq!(report["errorMessage"], "the source failed midway");
     assert_eq!(lines.len(), 3, "{}", output.stdout);
     assert_eq!(output.code(), Some(1), "one invocation failed");
+}
+
+#[test]
+fn the_emulator_ends_a_stream_at_the_timeout_whatever_the_pace_of_its_caller() {
+    use std::io::Read;
+    const MIB: usize = 50;
+    let emulator = Emulator::start(FIXTURE, &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "2")]);
+    let mut reply = ChunkedReply::invoke(&emulator, &json!({"do": "mib", "mib": MIB}));
+    assert_eq!(reply.status, 200);
+    // A caller that stops reading past the timeout: the relay must not wait on it.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let mut rest = Vec::new();
+    let _ = reply.reader.read_to_end(&mut rest);
+    assert!(
+        rest.len() < MIB * 1024 * 1024,
+        "the whole stream arrived: {} bytes",
+        rest.len()
+    );
+    // The process that overran was replaced, and the next invocation is served.
+    let mut next = ChunkedReply::invoke(&emulator, &json!({"do": "chunks"}));
+    assert_eq!(next.chunk().as_deref(), Some("a"));
+    emulator.function.stop();
+}
+
+#[test]
+fn a_stream_keeps_its_managed_instances_slot_until_it_ends() {
+    let emulator = Emulator::start(FIXTURE, &[("AWS_LAMBDA_MAX_CONCURRENCY", "1")]);
+    let dir = std::env::temp_dir().join(format!("lambda-stream-slot-{}", std::process::id()));
+    let _ = std::fs::remove_file(&dir);
+    let until = dir.to_string_lossy().into_owned();
+    let mut first = ChunkedReply::invoke(&emulator, &json!({"do": "wait", "until": until}));
+    assert_eq!(first.chunk().as_deref(), Some("first\n"));
+    // The one slot is held by the stream still running: throttled, as Lambda does.
+    let second = ChunkedReply::invoke(&emulator, &json!({"do": "chunks"}));
+    assert_eq!(second.status, 429);
+    std::fs::write(&dir, b"").expect("the file the handler waits for");
+    assert_eq!(first.chunk().as_deref(), Some("last\n"));
+    assert_eq!(first.chunk(), None);
+    let _ = std::fs::remove_file(&dir);
+    emulator.function.stop();
 }

@@ -128,6 +128,8 @@ pub(crate) type Answer = dyn Fn(Request, &mut Peer) -> Response + Send + Sync;
 pub(crate) struct Peer<'a, 'r> {
     stream: &'a TcpStream,
     reader: &'r mut BufReader<Timed<'a>>,
+    /// What is left of the streamed body's chunk being read.
+    chunk_left: usize,
 }
 
 /// What [`Peer::next_chunk`] read.
@@ -157,23 +159,32 @@ impl Peer<'_, '_> {
         }
     }
 
-    /// Reads the next chunk of a streamed request's body into `into`, if it is at most
-    /// `most` bytes. The chunk must arrive within the request time once begun; the
-    /// silence before it is bounded by the idle time.
+    /// Reads the next piece of a streamed request's body into `into`: a chunk, or 64 KiB
+    /// of a larger one (a chunk's size is the sender's word, not memory to set aside
+    /// before its bytes come), if the chunk is at most `most` bytes. Each piece must
+    /// arrive within the request time once begun; the silence before it is bounded by
+    /// the idle time.
     pub(crate) fn next_chunk(
         &mut self,
         most: usize,
         into: &mut Vec<u8>,
     ) -> Result<Chunk, ReadError> {
+        const PIECE: usize = 64 * 1024;
         self.reader.get_mut().deadline = None;
-        match read_chunk_size(self.reader)? {
-            0 => Ok(Chunk::End(read_trailers(self.reader)?)),
-            size if size > most => Ok(Chunk::TooLarge),
-            size => {
-                read_chunk_data(self.reader, size, into)?;
-                Ok(Chunk::Data)
+        if self.chunk_left == 0 {
+            match read_chunk_size(self.reader)? {
+                0 => return Ok(Chunk::End(read_trailers(self.reader)?)),
+                size if size > most => return Ok(Chunk::TooLarge),
+                size => self.chunk_left = size,
             }
         }
+        let piece = self.chunk_left.min(PIECE);
+        read_bytes(self.reader, piece, into)?;
+        self.chunk_left -= piece;
+        if self.chunk_left == 0 {
+            read_chunk_end(self.reader)?;
+        }
+        Ok(Chunk::Data)
     }
 
     /// Where an answer the answer writes itself goes.
@@ -376,6 +387,7 @@ fn serve_connection(stream: &TcpStream, limits: &Limits, bodies: &Counter, answe
         let mut peer = Peer {
             stream,
             reader: &mut reader,
+            chunk_left: 0,
         };
         let response = match read_request(peer.reader, &mut writer, limits, bodies) {
             Ok(request)
@@ -506,7 +518,7 @@ pub(crate) fn read_request(
         if !is_token(name) {
             return Err(ReadError::Malformed("a header name is not a token"));
         }
-        if value.bytes().any(|b| b < b' ' && b != b'\t' || b == 0x7f) {
+        if has_control(value) {
             return Err(ReadError::Malformed(
                 "a header value holds a control character",
             ));
@@ -679,15 +691,25 @@ fn read_chunk_data(
     size: usize,
     into: &mut Vec<u8>,
 ) -> Result<(), ReadError> {
+    read_bytes(reader, size, into)?;
+    read_chunk_end(reader)
+}
+
+/// `size` bytes, appended to `into`.
+fn read_bytes(reader: &mut impl BufRead, size: usize, into: &mut Vec<u8>) -> Result<(), ReadError> {
     let start = into.len();
     into.resize(start + size, 0);
     reader
         .read_exact(&mut into[start..])
-        .map_err(|_| ReadError::Closed)?;
-    if !read_line(reader, &mut 0)?.is_empty() {
-        return Err(ReadError::Malformed("a chunk is longer than its size"));
+        .map_err(|_| ReadError::Closed)
+}
+
+/// The line break that ends a chunk's bytes.
+fn read_chunk_end(reader: &mut impl BufRead) -> Result<(), ReadError> {
+    match read_line(reader, &mut 0)?.is_empty() {
+        true => Ok(()),
+        false => Err(ReadError::Malformed("a chunk is longer than its size")),
     }
-    Ok(())
 }
 
 /// The trailers after the last chunk, up to the empty line, within the head limit.
@@ -699,10 +721,20 @@ fn read_trailers(reader: &mut impl BufRead) -> Result<Vec<(String, String)>, Rea
         if line.is_empty() {
             return Ok(trailers);
         }
-        if let Some((name, value)) = line.split_once(':') {
-            trailers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        // Checked as a header is: a trailer's value may be relayed to a caller.
+        let (name, value) = line
+            .split_once(':')
+            .ok_or(ReadError::Malformed("a trailer line has no colon"))?;
+        if name.is_empty() || !name.bytes().all(is_token_byte) || has_control(value) {
+            return Err(ReadError::Malformed("a trailer is not a header line"));
         }
+        trailers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
     }
+}
+
+/// Whether a header value holds a control character (a tab aside).
+fn has_control(value: &str) -> bool {
+    value.bytes().any(|b| b < b' ' && b != b'\t' || b == 0x7f)
 }
 
 /// One CRLF-terminated line, counted against the head limit.

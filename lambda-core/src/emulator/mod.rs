@@ -24,6 +24,7 @@ use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use supervisor::{Invoke, Refused, Relay};
 
 #[cfg(feature = "fuzz")]
@@ -223,6 +224,7 @@ fn invoke(supervisor: &Supervisor, request: Request, peer: &mut http::Peer) -> R
     let mut relay = InvokeRelay {
         writer: peer.writer(),
         answer: None,
+        until: None,
     };
     let reply = match supervisor.invoke(invoke, || peer.is_gone(), &mut relay) {
         Ok(reply) => reply,
@@ -264,10 +266,27 @@ const STREAM_TRAILERS: &str =
 struct InvokeRelay<'a> {
     writer: &'a TcpStream,
     answer: Option<http::ChunkedAnswer<'a>>,
+    /// When the invocation times out: a caller that reads too slowly cannot hold it.
+    until: Option<Instant>,
+}
+
+impl InvokeRelay<'_> {
+    /// Bounds the next write by the invocation's timeout, or by `grace` for its end.
+    fn bound_write(&self, grace: Duration) -> io::Result<()> {
+        let left = self.until.map_or(grace, |until| {
+            until.saturating_duration_since(Instant::now())
+        });
+        match left.max(grace) {
+            left if left.is_zero() => Err(io::ErrorKind::TimedOut.into()),
+            left => self.writer.set_write_timeout(Some(left)),
+        }
+    }
 }
 
 impl Relay for InvokeRelay<'_> {
-    fn begin(&mut self, request_id: &str, content_type: &str) -> io::Result<()> {
+    fn begin(&mut self, request_id: &str, content_type: &str, until: Instant) -> io::Result<()> {
+        self.until = Some(until);
+        self.bound_write(Duration::ZERO)?;
         let headers = [
             ("content-type", content_type),
             ("x-amzn-requestid", request_id),
@@ -279,6 +298,7 @@ impl Relay for InvokeRelay<'_> {
     }
 
     fn chunk(&mut self, data: &[u8]) -> io::Result<()> {
+        self.bound_write(Duration::ZERO)?;
         match &mut self.answer {
             Some(answer) => answer.chunk(data),
             None => Err(io::ErrorKind::NotConnected.into()),
@@ -286,6 +306,8 @@ impl Relay for InvokeRelay<'_> {
     }
 
     fn end(&mut self, error: Option<&StreamError>) -> io::Result<()> {
+        // The end may say the invocation timed out: a second more to say so.
+        self.bound_write(Duration::from_secs(1))?;
         let Some(answer) = self.answer.take() else {
             return Err(io::ErrorKind::NotConnected.into());
         };

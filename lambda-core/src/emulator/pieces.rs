@@ -61,11 +61,14 @@ pub(crate) fn queue() -> (Sender, Receiver) {
 }
 
 impl Sender {
-    /// Puts `piece`, waiting while the queue is full; `Err` once the receiver is gone.
+    /// Puts `piece`, waiting while the queue is full of data (an end goes in at once, so
+    /// that the function's post is answered when it ends); `Err` once the receiver is
+    /// gone.
     pub(crate) fn put(&self, piece: Piece) -> Result<(), Piece> {
         let (queue, changed) = &*self.0;
         let mut queue = lock(queue);
-        while queue.pieces.len() >= DEPTH && !queue.receiver_gone {
+        let is_data = matches!(piece, Piece::Data(_));
+        while is_data && queue.pieces.len() >= DEPTH && !queue.receiver_gone {
             queue = changed.wait(queue).unwrap_or_else(|p| p.into_inner());
         }
         if queue.receiver_gone {

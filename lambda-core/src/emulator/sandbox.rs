@@ -96,6 +96,9 @@ impl Invocations {
 struct Invocation {
     invocation_id: String,
     stage: Stage,
+    /// Its answer is a stream that ended before the supervisor took it (a short one):
+    /// taking it frees the slot.
+    stream_ended: bool,
 }
 
 enum Stage {
@@ -105,6 +108,9 @@ enum Stage {
     /// Its caller was answered that it timed out; the function (which Managed Instances
     /// do not stop) still holds it, and its late answer is refused with `410`.
     Abandoned,
+    /// Its answer is a stream, taken by the supervisor and still coming: it keeps its
+    /// place among the admitted (its slot in Managed Instances mode) until it ends.
+    Streaming,
 }
 
 /// The Runtime API server. It runs until the process ends.
@@ -184,6 +190,7 @@ impl Sandbox {
         let invocation = Invocation {
             invocation_id: event.invocation_id.clone(),
             stage: Stage::Queued,
+            stream_ended: false,
         };
         state
             .invocations
@@ -242,9 +249,36 @@ impl Sandbox {
         if !ready(&state) {
             return None;
         }
+        let invocation = state.invocations.get_mut(request_id)?;
+        if let (Stage::Answered(Answer::Stream { .. }), false) =
+            (&invocation.stage, invocation.stream_ended)
+        {
+            return match std::mem::replace(&mut invocation.stage, Stage::Streaming) {
+                Stage::Answered(answer) => Some(Ok(answer)),
+                _ => None,
+            };
+        }
         match state.invocations.remove(request_id)?.stage {
             Stage::Answered(answer) => Some(Ok(answer)),
             _ => None,
+        }
+    }
+
+    /// The stream that answers `request_id` has ended, one way or another: its slot is
+    /// free.
+    fn stream_ended(&self, request_id: &str) {
+        let mut state = self.lock();
+        let Some(invocation) = state.invocations.get_mut(request_id) else {
+            return;
+        };
+        match invocation.stage {
+            Stage::Streaming => {
+                state.invocations.remove(request_id);
+                self.shared.1.notify_all();
+            }
+            // Not taken yet: its pieces wait in the queue, and taking them frees it.
+            Stage::Answered(Answer::Stream { .. }) => invocation.stream_ended = true,
+            _ => {}
         }
     }
 
@@ -258,7 +292,7 @@ impl Sandbox {
         };
         match invocation.stage {
             Stage::HandedOut => invocation.stage = Stage::Abandoned,
-            Stage::Queued | Stage::Answered(_) | Stage::Abandoned => {
+            Stage::Queued | Stage::Answered(_) | Stage::Abandoned | Stage::Streaming => {
                 state.invocations.remove(request_id);
                 state.queued.retain(|event| event.request_id != request_id);
             }
@@ -402,6 +436,14 @@ impl Sandbox {
         if let Err(refusal) = self.accept(id, invocation_id(request).as_deref(), answer) {
             return refusal;
         }
+        let answer = self.relay_stream(peer, &sender);
+        self.stream_ended(id);
+        answer
+    }
+
+    /// Reads a stream's chunks into `sender` until its end (or until it breaks off, goes
+    /// past the limit, or its caller is gone); the answer to the function's post.
+    fn relay_stream(&self, peer: &mut http::Peer, sender: &pieces::Sender) -> Response {
         let mut sent = 0;
         loop {
             let mut data = Vec::new();
@@ -467,7 +509,7 @@ impl Sandbox {
                 self.shared.1.notify_all();
                 return Err(Response::json(410, answers::stale_invocation()));
             }
-            Stage::Queued | Stage::Answered(_) => {
+            Stage::Queued | Stage::Answered(_) | Stage::Streaming => {
                 return Err(Response::json(400, answers::invalid_request_id()));
             }
         }

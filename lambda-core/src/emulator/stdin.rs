@@ -96,7 +96,7 @@ pub(crate) const NO_EVENT: &str = "no event was read from standard input; pipe J
 struct PrintStream;
 
 impl Relay for PrintStream {
-    fn begin(&mut self, _: &str, _: &str) -> io::Result<()> {
+    fn begin(&mut self, _: &str, _: &str, _: std::time::Instant) -> io::Result<()> {
         Ok(())
     }
 
@@ -110,10 +110,15 @@ impl Relay for PrintStream {
         print_line(b"")?;
         match error {
             None => Ok(()),
+            // On one line whatever the function sent: JSON made compact, else a report
+            // of our own.
             Some(error) => {
-                let report = crate::base64::decode(&error.body).unwrap_or_else(|| {
-                    error_json(&error.error_type, "the error report is not base64")
-                });
+                let report = crate::base64::decode(&error.body)
+                    .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+                    .and_then(|json| serde_json::to_vec(&json).ok())
+                    .unwrap_or_else(|| {
+                        error_json(&error.error_type, "the error report is not base64 JSON")
+                    });
                 print_line(&report)
             }
         }

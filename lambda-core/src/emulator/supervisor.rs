@@ -46,8 +46,14 @@ pub(crate) struct Reply {
 /// Where a streamed response goes as it arrives: the Invoke endpoint's caller, or
 /// standard output.
 pub(crate) trait Relay {
-    /// The stream begins.
-    fn begin(&mut self, request_id: &str, content_type: &str) -> std::io::Result<()>;
+    /// The stream begins; it must be over by `until` (the invocation's timeout), and a
+    /// relay's writes give up then.
+    fn begin(
+        &mut self,
+        request_id: &str,
+        content_type: &str,
+        until: Instant,
+    ) -> std::io::Result<()>;
     /// A chunk of it.
     fn chunk(&mut self, data: &[u8]) -> std::io::Result<()>;
     /// It ended; with the error, if the function failed after its first chunk, the
@@ -388,18 +394,26 @@ impl Supervisor {
             relayed: true,
             ..Ended::succeeded()
         };
-        if relay.begin(request_id, content_type).is_err() {
+        if relay.begin(request_id, content_type, until).is_err() {
             return ended;
         }
         let error = loop {
             let wait = until.saturating_duration_since(Instant::now());
-            let cut = match pieces.take(wait) {
+            // Past the timeout even while pieces keep coming.
+            let piece = match wait.is_zero() {
+                true => Err(NoPiece::Timeout),
+                false => pieces.take(wait),
+            };
+            let cut = match piece {
                 Ok(Piece::Data(data)) => {
                     ended.streamed += data.len();
                     if relay.chunk(&data).is_err() {
-                        // The caller went away: no end to write to it.
+                        // The caller went away, or read too slowly to take the stream
+                        // before the timeout: no end to write to it.
+                        let timed_out = Instant::now() >= until;
                         return Ended {
-                            status: "error",
+                            status: if timed_out { "timeout" } else { "error" },
+                            reset: timed_out && self.concurrency.is_none(),
                             ..ended
                         };
                     }
@@ -416,8 +430,16 @@ impl Supervisor {
                     break Some(stream_error("Sandbox.Timedout", &timed_out.body));
                 }
             };
-            // A process that ended is why its stream broke off.
-            break Some(match self.exited(generation) {
+            // A process that ended is why its stream broke off; its socket closes a
+            // moment before it can be reaped.
+            let exited = (0..20).find_map(|_| {
+                let exited = self.exited(generation);
+                if exited.is_none() {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                exited
+            });
+            break Some(match exited {
                 Some(status) => {
                     ended.reset = true;
                     stream_error("Runtime.ExitError", &exit_error(request_id, &status))
