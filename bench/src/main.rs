@@ -5,6 +5,7 @@
 //! cargo run -p bench --release            # everything, lambda_runtime included
 //! cargo run -p bench --release -- --smoke # a few hundred invocations per peer
 //! cargo run -p bench --release -- --sdk   # the AWS SDK peers against moto (sdk.rs)
+//! cargo run -p bench --release -- --streaming # 10 MiB streams, ours and lambda_runtime
 //! ```
 //!
 //! `--smoke` leaves out lambda_runtime (68 crates to compile) unless
@@ -87,6 +88,19 @@ fn main() -> ExitCode {
         };
     }
     let smoke = std::env::args().any(|arg| arg == "--smoke");
+    if std::env::args().any(|arg| arg == "--streaming") {
+        let paths = Paths::new();
+        return match measure_streaming(&paths, &FULL, true) {
+            Ok(table) => {
+                println!("{table}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("bench: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let with_lambda_runtime =
         !smoke || std::env::var("BENCH_LAMBDA_RUNTIME").is_ok_and(|v| v == "1");
     match run(if smoke { &SMOKE } else { &FULL }, with_lambda_runtime) {

@@ -163,8 +163,10 @@ fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
             let Some((index, bytes)) = next_event(shared) else {
                 return Ok(());
             };
-            writer.write_all(&bytes)?;
+            // Before the write: the answer may come on another connection (a stream
+            // does) before this thread could note the time after it.
             shared.lock().written[index] = Some(Instant::now());
+            writer.write_all(&bytes)?;
             continue;
         }
         let answer = request.path.rsplit_once('/').and_then(|(rest, kind)| {

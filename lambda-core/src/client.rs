@@ -185,23 +185,25 @@ impl Client {
     /// as the Runtime API asks.
     ///
     /// Its writes may wait for the reader until the invocation's deadline (`remaining`),
-    /// or for Lambda's longest invocation when it is unknown.
+    /// at most Lambda's longest invocation (90 minutes, on Managed Instances), and that
+    /// long when the deadline is unknown.
     pub(crate) fn streamed_post<'c>(
         &'c mut self,
         request_id: &'c str,
         invocation_id: Option<&'c str>,
         remaining: Option<Duration>,
     ) -> StreamedPost<'c> {
-        const LONGEST_INVOCATION: Duration = Duration::from_secs(15 * 60);
+        const LONGEST_INVOCATION: Duration = Duration::from_secs(90 * 60);
+        // Bounded, as the deadline comes from the network: no `Instant` overflow.
+        let wait = remaining
+            .unwrap_or(LONGEST_INVOCATION)
+            .clamp(POST_PHASE_TIMEOUT, LONGEST_INVOCATION);
         StreamedPost {
             client: self,
             request_id,
             invocation_id,
             begun: false,
-            until: Instant::now()
-                + remaining
-                    .unwrap_or(LONGEST_INVOCATION)
-                    .max(POST_PHASE_TIMEOUT),
+            until: Instant::now() + wait,
         }
     }
 

@@ -69,6 +69,8 @@ pub(crate) struct Connection {
     start: usize,
     end: usize,
     output: Vec<u8>,
+    /// When the last exchange on this connection ended.
+    last_exchange: Option<Instant>,
 }
 
 impl Connection {
@@ -85,6 +87,7 @@ impl Connection {
             start: 0,
             end: 0,
             output: Vec::new(),
+            last_exchange: None,
         }
     }
 
@@ -105,6 +108,7 @@ impl Connection {
         if !matches!(&result, Ok(answer) if answer.body_problem.is_none()) {
             self.close();
         }
+        self.last_exchange = Some(Instant::now());
         result
     }
 
@@ -349,15 +353,20 @@ impl Connection {
         write_within(stream, &mut [IoSlice::new(head), IoSlice::new(body)], phase)
     }
 
-    /// Begins a request whose body goes in chunks as it is made (a streamed response), on
-    /// a new connection: one kept alive may have been closed by the server while idle,
-    /// and a stream cannot be sent again once its first chunk is gone (it is closed at
-    /// its end anyway). `head` is the request's whole head, written as it is. Each write
-    /// of the stream may wait for the reader until `until` (the invocation's deadline):
-    /// a slow caller slows the stream down, and does not end it. A failure closes the
-    /// connection, and so does the end of the stream.
+    /// Begins a request whose body goes in chunks as it is made (a streamed response):
+    /// `head` is its whole head, written as it is. It goes on this connection if an
+    /// exchange ended on it within the last second (the poll that brought the event,
+    /// for a handler that streams at once: its window already open), else on a new one:
+    /// a connection left idle longer may have been closed by the server, and a stream
+    /// cannot be sent again once its first chunk is gone. Each write of the stream may
+    /// wait for the reader until `until` (the invocation's deadline): a slow caller
+    /// slows the stream down, and does not end it. A failure closes the connection, and
+    /// so does the end of the stream.
     pub(crate) fn begin_chunked(&mut self, head: &[u8], until: Instant) -> Result<(), Failure> {
-        self.close();
+        const FRESH: Duration = Duration::from_secs(1);
+        if self.last_exchange.is_none_or(|last| last.elapsed() > FRESH) {
+            self.close();
+        }
         self.connect()?;
         let sent = self.write_slices(&mut [IoSlice::new(head)], until);
         self.close_on_failure(sent)

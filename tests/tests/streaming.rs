@@ -11,8 +11,12 @@ const TRAILER: &str = "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Functi
 /// it printed.
 fn serve(event: Value) -> (Recorded, Vec<Recorded>, lambda_tests::Output) {
     let mock = MockRuntimeApi::start();
+    // A deadline as far as the header can say: the stream's wait is bounded all the
+    // same.
     mock.push_event(
-        Event::new("req-1", event.to_string()).header("Lambda-Runtime-Invocation-Id", "inv-1"),
+        Event::new("req-1", event.to_string())
+            .header("Lambda-Runtime-Invocation-Id", "inv-1")
+            .header("Lambda-Runtime-Deadline-Ms", "18446744073709551615"),
     );
     // The post, and the poll after it: the stream is over when the function polls.
     let function = Function::against(FIXTURE, &mock.address(), &[]);
@@ -45,13 +49,21 @@ fn chunks_go_out_as_flushed_and_the_connection_is_closed_after() {
         "1\r\na\r\n2\r\nbb\r\n3\r\nccc\r\n0\r\n\r\n"
     );
     assert!(post.trailers.is_empty());
-    // The stream goes on a connection of its own (the poll's may have been closed
-    // while idle, and a stream cannot be sent again), closed after it: the next poll
-    // opens another.
+    // The stream goes on the poll's connection, used a moment ago, and closes it: the
+    // next poll opens another.
     let next = requests.last().unwrap();
     assert!(next.path.ends_with("/runtime/invocation/next"));
-    assert_ne!(requests[0].connection, post.connection, "{requests:#?}");
+    assert_eq!(requests[0].connection, post.connection, "{requests:#?}");
     assert_ne!(next.connection, post.connection, "{requests:#?}");
+}
+
+#[test]
+fn a_stream_that_begins_after_a_second_goes_on_a_new_connection() {
+    // The poll's connection, idle for over a second, may have been closed by the
+    // server, and a stream cannot be sent again once its first chunk is gone.
+    let (post, requests, _) = serve(json!({"do": "late"}));
+    assert_eq!(post.body, b"late");
+    assert_ne!(requests[0].connection, post.connection, "{requests:#?}");
 }
 
 #[test]

@@ -24,6 +24,11 @@ fn handler(
             }
         }
         "empty" => {}
+        // A stream that begins after a second and a bit of work.
+        "late" => {
+            std::thread::sleep(Duration::from_millis(1100));
+            out.write_all(b"late")?;
+        }
         // An HTTP head, then the body in two chunks.
         "http" => {
             out.send_head(
