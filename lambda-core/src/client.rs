@@ -9,7 +9,7 @@ use crate::error::RuntimeError as Error;
 use crate::invoke::PAYLOAD_LIMIT;
 use crate::stream::Sink;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use ureq_proto::http::header::{CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT as USER_AGENT_HEADER};
 use ureq_proto::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 
@@ -184,26 +184,22 @@ impl Client {
     /// [`Sink`] that begins with the first chunk, and closes the connection at its end,
     /// as the Runtime API asks.
     ///
-    /// Its writes may wait for the reader until the invocation's deadline (`remaining`),
-    /// at most Lambda's longest invocation (90 minutes, on Managed Instances), and that
-    /// long when the deadline is unknown.
+    /// Its writes may wait for the reader until the invocation's `deadline`, at most
+    /// Lambda's longest invocation (90 minutes, on Managed Instances), and that long when
+    /// the deadline is unknown; the wait is measured when the stream begins, so that a
+    /// buffered handler pays no clock read for it.
     pub(crate) fn streamed_post<'c>(
         &'c mut self,
         request_id: &'c str,
         invocation_id: Option<&'c str>,
-        remaining: Option<Duration>,
+        deadline: Option<SystemTime>,
     ) -> StreamedPost<'c> {
-        const LONGEST_INVOCATION: Duration = Duration::from_secs(90 * 60);
-        // Bounded, as the deadline comes from the network: no `Instant` overflow.
-        let wait = remaining
-            .unwrap_or(LONGEST_INVOCATION)
-            .clamp(POST_PHASE_TIMEOUT, LONGEST_INVOCATION);
         StreamedPost {
             client: self,
             request_id,
             invocation_id,
-            begun: false,
-            until: Instant::now() + wait,
+            deadline,
+            until: None,
         }
     }
 
@@ -367,14 +363,30 @@ pub(crate) struct StreamedPost<'c> {
     client: &'c mut Client,
     request_id: &'c str,
     invocation_id: Option<&'c str>,
-    begun: bool,
-    /// When its writes, and the wait for the answer, give up.
-    until: Instant,
+    deadline: Option<SystemTime>,
+    /// When its writes, and the wait for the answer, give up: set when it begins.
+    until: Option<Instant>,
 }
 
 impl StreamedPost<'_> {
-    fn begin(&mut self, content_type: &str) -> std::io::Result<()> {
+    /// Writes the head, once: the stream has begun when `until` is set.
+    fn begin(&mut self, content_type: &str) -> std::io::Result<Instant> {
         use std::fmt::Write as _;
+        const LONGEST_INVOCATION: Duration = Duration::from_secs(90 * 60);
+        if let Some(until) = self.until {
+            return Ok(until);
+        }
+        // Bounded, as the deadline comes from the network: no `Instant` overflow.
+        let wait = self
+            .deadline
+            .map_or(LONGEST_INVOCATION, |deadline| {
+                deadline
+                    .duration_since(SystemTime::now())
+                    .unwrap_or(Duration::ZERO)
+            })
+            .clamp(POST_PHASE_TIMEOUT, LONGEST_INVOCATION);
+        let until = Instant::now() + wait;
+        self.until = Some(until);
         let Client {
             invocation_target,
             host,
@@ -388,30 +400,27 @@ impl StreamedPost<'_> {
             let _ = write!(head, "Lambda-Runtime-Invocation-Id: {invocation_id}\r\n");
         }
         head.push_str("\r\n");
-        self.begun = true;
         self.client
             .connection
-            .begin_chunked(head.as_bytes(), self.until)
-            .map_err(failure_error)
+            .begin_chunked(head.as_bytes(), until)
+            .map_err(failure_error)?;
+        Ok(until)
     }
 }
 
 impl Sink for StreamedPost<'_> {
     fn send(&mut self, content_type: &str, bytes: &[u8]) -> std::io::Result<()> {
-        if !self.begun {
-            self.begin(content_type)?;
-        }
+        let until = self.begin(content_type)?;
         self.client
             .connection
-            .send_chunk(bytes, self.until)
+            .send_chunk(bytes, until)
             .map_err(failure_error)
     }
 
     fn end(&mut self, content_type: &str, error: Option<&Diagnostic>) -> Result<u16, String> {
-        if !self.begun {
-            self.begin(content_type)
-                .map_err(|error| error.to_string())?;
-        }
+        let until = self
+            .begin(content_type)
+            .map_err(|error| error.to_string())?;
         let trailers = match error {
             None => String::new(),
             Some(report) => format!(
@@ -422,7 +431,7 @@ impl Sink for StreamedPost<'_> {
         };
         self.client
             .connection
-            .end_chunked(trailers.as_bytes(), self.until)
+            .end_chunked(trailers.as_bytes(), until)
             .map_err(failure_detail)
     }
 }

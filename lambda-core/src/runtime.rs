@@ -269,7 +269,7 @@ fn serve<S>(
         // 4. Decode, call, encode (or stream): the same path a local run takes.
         let id = &context.request_id;
         let invocation_id = context.invocation_id.as_deref();
-        let mut post = client.streamed_post(id, invocation_id, context.remaining_time());
+        let mut post = client.streamed_post(id, invocation_id, context.deadline());
         let mut out = ResponseStream::new(&mut response, &mut post);
         let outcome = match unreadable {
             None => invoke::invoke(handler, &event, &context, state, &mut out),
