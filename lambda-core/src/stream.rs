@@ -185,11 +185,8 @@ impl<'a> ResponseStream<'a> {
     /// Sends `bytes` as a chunk, or says why the stream cannot go on.
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.check_unbroken()?;
-        let content_type = match self.content_type.as_str() {
-            "" => DEFAULT_CONTENT_TYPE,
-            named => named,
-        };
         self.sent = true;
+        let content_type = or_default(&self.content_type);
         self.sink.send(content_type, bytes).inspect_err(|error| {
             self.broken = Some(io::Error::new(error.kind(), error.to_string()));
         })
@@ -229,11 +226,10 @@ impl<'a> ResponseStream<'a> {
         if let Err(broken) = self.check_unbroken().and_then(|()| self.send_gathered()) {
             return Finished::Broken(broken.to_string(), error);
         }
-        let content_type = match self.content_type.as_str() {
-            "" => DEFAULT_CONTENT_TYPE,
-            named => named,
-        };
-        match self.sink.end(content_type, error.as_ref()) {
+        match self
+            .sink
+            .end(or_default(&self.content_type), error.as_ref())
+        {
             Ok(status) => Finished::Streamed(status, error),
             Err(detail) => Finished::Broken(detail, error),
         }
@@ -274,6 +270,15 @@ impl Write for ResponseStream<'_> {
     fn flush(&mut self) -> io::Result<()> {
         self.check_unbroken()?;
         self.send_gathered()
+    }
+}
+
+/// The content type the handler named, or the default: kept empty until named, so that
+/// a buffered handler's response allocates none.
+fn or_default(content_type: &str) -> &str {
+    match content_type {
+        "" => DEFAULT_CONTENT_TYPE,
+        named => named,
     }
 }
 
