@@ -27,6 +27,16 @@ use build::{Build, GNU, MUSL, Paths};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Ours with the `http` feature: the `#[lambda(http)]` echo, and the streaming handler
+/// (its HTTP head).
+const OURS_HTTP: Build<'static> = Build {
+    peer: "ours",
+    target: MUSL,
+    profile: "release",
+    extra: &["--features", "http"],
+    dir: "ours-http",
+};
+
 /// The last commit before response streaming (see `build_peers`).
 const BEFORE_STREAMING: &str = "27ac555";
 
@@ -263,14 +273,7 @@ fn measure_streaming(
     sizes: &Sizes,
     with_lambda_runtime: bool,
 ) -> Result<String, String> {
-    let ours = Build {
-        peer: "ours",
-        target: MUSL,
-        profile: "release",
-        extra: &["--features", "http"],
-        dir: "ours-http",
-    }
-    .run(paths, "stream_10mib")?;
+    let ours = OURS_HTTP.run(paths, "stream_10mib")?;
     eprintln!("bench: streaming 10 MiB: ours");
     let mut rows = vec![streaming::measure("ours (musl)", &ours, sizes.streams)?];
     if with_lambda_runtime {
@@ -398,14 +401,7 @@ fn build_peers(
         dir: "ours-no-emulator",
     };
     let size = build::stripped_size(&without_emulator.run(paths, "echo_value")?, paths)?;
-    let with_http = Build {
-        peer: "ours",
-        target: MUSL,
-        profile: "release",
-        extra: &["--features", "http"],
-        dir: "ours-http",
-    };
-    let http_size = build::stripped_size(&with_http.run(paths, "echo_http")?, paths)?;
+    let http_size = build::stripped_size(&OURS_HTTP.run(paths, "echo_http")?, paths)?;
     // The same echo from the last commit before response streaming: what streaming costs
     // a buffered handler, in the same run (full runs only: another lambda-core to build).
     if with_lambda_runtime {
