@@ -7,9 +7,8 @@ use crate::connection::{Answer, BodyProblem, Connection, Failure, OUTPUT_BUFFER,
 use crate::context::header;
 use crate::error::RuntimeError as Error;
 use crate::invoke::PAYLOAD_LIMIT;
-use crate::stream::Sink;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use ureq_proto::http::header::{CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT as USER_AGENT_HEADER};
 use ureq_proto::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 
@@ -18,30 +17,29 @@ const UNREACHABLE_AFTER: Duration = Duration::from_secs(3);
 /// How long each write, and each read of an answer, may take; the head of an answer to
 /// `/next` is waited for as long as it takes: Lambda freezes the process between
 /// invocations, and the poll may last any time.
-const POST_PHASE_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const POST_PHASE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most of a post's answer read (to keep the connection); a larger one closes it.
 const SMALL_ANSWER: usize = 64 * 1024;
-const USER_AGENT: &str = concat!("lambda-core/", env!("CARGO_PKG_VERSION"));
-const ERROR_TYPE_HEADER: &str = "lambda-runtime-function-error-type";
+pub(crate) const USER_AGENT: &str = concat!("lambda-core/", env!("CARGO_PKG_VERSION"));
 const ERROR_CONTENT_TYPE: &str = "application/vnd.aws.lambda.error+json";
+const ERROR_TYPE_HEADER: &str = "lambda-runtime-function-error-type";
 
 /// A client of the Runtime and Extensions APIs, with its own connection: each poller
 /// (and the shutdown hook's thread) has one.
 pub(crate) struct Client {
-    connection: Connection,
+    pub(crate) connection: Connection,
     /// `http://host:port[/prefix]/2018-06-01`, under which the Runtime API's paths are.
     runtime_base: String,
     /// `http://host:port[/prefix]/2020-01-01`, the Extensions API.
     extensions: String,
-    next_url: String,
-    /// `next_url`, parsed once: a `Uri` clones without allocating.
+    /// `/next`, parsed once: a `Uri` clones without allocating.
     next_uri: Uri,
     /// Where the answers of posts are read, to keep the connection (its capacity kept).
     scratch: Vec<u8>,
     /// The request target of `/runtime/invocation/`, and the `Host` a streamed post,
     /// written by hand, names.
-    invocation_target: String,
-    host: String,
+    pub(crate) invocation_target: String,
+    pub(crate) host: String,
 }
 
 /// An answer of `/next`.
@@ -77,22 +75,15 @@ impl Client {
     /// request.
     pub(crate) fn new(api: &RuntimeApi) -> Result<Client, Error> {
         let (host, port) = api.address();
-        let next_url = api.runtime_url("/runtime/invocation/next");
-        let next_uri = next_url
-            .parse()
-            .map_err(|error: ureq_proto::http::uri::InvalidUri| {
-                unreachable(&next_url, error.to_string())
-            })?;
         let (invocation_target, host_header) = api.runtime_target("/runtime/invocation/");
         Ok(Client {
+            connection: Connection::new(host, port, POST_PHASE_TIMEOUT),
+            runtime_base: api.runtime_url(""),
+            extensions: api.extensions_url(""),
+            next_uri: parse_url(&api.runtime_url("/runtime/invocation/next"))?,
+            scratch: Vec::new(),
             invocation_target,
             host: host_header,
-            connection: Connection::new(host, port, POST_PHASE_TIMEOUT),
-            next_url,
-            next_uri,
-            extensions: api.extensions_url(""),
-            runtime_base: api.runtime_url(""),
-            scratch: Vec::new(),
         })
     }
 
@@ -105,31 +96,28 @@ impl Client {
         // From the first failure: a poll Lambda held for minutes is no failure.
         let mut failing_since: Option<Instant> = None;
         let mut pause = Duration::from_millis(10);
-        let mut stale_once = false;
+        let mut resent = false;
         let answer = loop {
-            let request = request(Method::GET, self.next_uri.clone());
-            match self
+            let request = request(Method::GET, self.next_uri.clone(), None, &[])
+                .map_err(|detail| unreachable(&self.next_uri, detail))?;
+            let polled = self
                 .connection
-                .exchange(request, &[], Wait::ForEver, body, PAYLOAD_LIMIT)
-            {
+                .exchange(request, &[], Wait::ForEver, body, PAYLOAD_LIMIT);
+            let failure = match polled {
                 Ok(answer) => break answer,
                 Err(Failure::Unreadable(detail)) => return Ok(Next::Unreadable(detail)),
                 // A kept-alive connection the API had closed: poll again at once, anew.
-                Err(Failure::Stale(_)) if !stale_once => stale_once = true,
-                Err(Failure::Transport(_) | Failure::Stale(_))
-                    if failing_since.get_or_insert_with(Instant::now).elapsed()
-                        < UNREACHABLE_AFTER =>
-                {
-                    thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(500));
+                Err(Failure::Stale(_)) if !resent => {
+                    resent = true;
+                    continue;
                 }
-                Err(Failure::Transport(detail) | Failure::Stale(detail)) => {
-                    return Err(Error::Unreachable {
-                        url: self.next_url.clone(),
-                        detail,
-                    });
-                }
+                Err(failure) => failure,
+            };
+            if failing_since.get_or_insert_with(Instant::now).elapsed() >= UNREACHABLE_AFTER {
+                return Err(unreachable(&self.next_uri, failure.detail()));
             }
+            thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(500));
         };
         match answer.status {
             200 => Ok(Next::Event {
@@ -170,37 +158,14 @@ impl Client {
             "{}/runtime/invocation/{request_id}/response",
             self.runtime_base
         );
+        let headers = [(header::INVOCATION_ID, invocation_id)];
         self.post(
             url,
             "/runtime/invocation/response",
             "application/json",
-            None,
-            invocation_id,
+            &headers,
             body,
         )
-    }
-
-    /// `POST /runtime/invocation/{id}/response` in chunks, for a streaming handler: a
-    /// [`Sink`] that begins with the first chunk, and closes the connection at its end,
-    /// as the Runtime API asks.
-    ///
-    /// Its writes may wait for the reader until the invocation's `deadline`, at most
-    /// Lambda's longest invocation (90 minutes, on Managed Instances), and that long when
-    /// the deadline is unknown; the wait is measured when the stream begins, so that a
-    /// buffered handler pays no clock read for it.
-    pub(crate) fn streamed_post<'c>(
-        &'c mut self,
-        request_id: &'c str,
-        invocation_id: Option<&'c str>,
-        deadline: Option<SystemTime>,
-    ) -> StreamedPost<'c> {
-        StreamedPost {
-            client: self,
-            request_id,
-            invocation_id,
-            deadline,
-            until: None,
-        }
     }
 
     /// `POST /runtime/invocation/{id}/error`.
@@ -215,13 +180,17 @@ impl Client {
             self.runtime_base
         );
         let error_type = report.header_value();
+        let headers = [
+            (ERROR_TYPE_HEADER, Some(error_type.as_str())),
+            (header::INVOCATION_ID, invocation_id),
+        ];
+        let body = report.to_json();
         self.post(
             url,
             "/runtime/invocation/error",
             ERROR_CONTENT_TYPE,
-            Some(&error_type),
-            invocation_id,
-            &report.to_json(),
+            &headers,
+            &body,
         )
     }
 
@@ -229,13 +198,14 @@ impl Client {
     pub(crate) fn report_init_error(&mut self, report: &Diagnostic) -> Result<Posted, Error> {
         let url = format!("{}/runtime/init/error", self.runtime_base);
         let error_type = report.header_value();
+        let headers = [(ERROR_TYPE_HEADER, Some(error_type.as_str()))];
+        let body = report.to_json();
         self.post(
             url,
             "/runtime/init/error",
             ERROR_CONTENT_TYPE,
-            Some(&error_type),
-            None,
-            &report.to_json(),
+            &headers,
+            &body,
         )
     }
 
@@ -245,13 +215,11 @@ impl Client {
     pub(crate) fn register_extension(&mut self, name: &str) -> Result<String, Error> {
         const ENDPOINT: &str = "/extension/register";
         const BODY: &[u8] = br#"{"events":[]}"#;
-        let url = format!("{}{ENDPOINT}", self.extensions);
-        let mut request = request(Method::POST, parse_url(&url)?);
-        let headers = request.headers_mut();
-        let name = HeaderValue::try_from(name).map_err(|e| unreachable(&url, e.to_string()))?;
-        headers.insert("lambda-extension-name", name);
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(BODY.len()));
+        let url = parse_url(&format!("{}{ENDPOINT}", self.extensions))?;
+        let headers = [("lambda-extension-name", Some(name))];
+        let json = Some(("application/json", BODY.len()));
+        let request = request(Method::POST, url.clone(), json, &headers)
+            .map_err(|detail| unreachable(&url, detail))?;
         let answer = self
             .connection
             .exchange(
@@ -261,7 +229,7 @@ impl Client {
                 &mut self.scratch,
                 SMALL_ANSWER,
             )
-            .map_err(|failure| unreachable(&url, failure_detail(failure)))?;
+            .map_err(|failure| unreachable(&url, failure.detail()))?;
         let identifier = answer
             .headers
             .get("lambda-extension-identifier")
@@ -281,17 +249,14 @@ impl Client {
     /// `GET /2020-01-01/extension/event/next`: with no events registered, Lambda never
     /// answers it; the helper thread parks here. Returns when it answers anyway.
     pub(crate) fn wait_for_extension_event(&mut self, identifier: &str) -> Result<u16, Error> {
-        let url = format!("{}/extension/event/next", self.extensions);
-        let mut request = request(Method::GET, parse_url(&url)?);
-        let identifier =
-            HeaderValue::try_from(identifier).map_err(|e| unreachable(&url, e.to_string()))?;
-        request
-            .headers_mut()
-            .insert("lambda-extension-identifier", identifier);
+        let url = parse_url(&format!("{}/extension/event/next", self.extensions))?;
+        let headers = [("lambda-extension-identifier", Some(identifier))];
+        let request = request(Method::GET, url.clone(), None, &headers)
+            .map_err(|detail| unreachable(&url, detail))?;
         let answer = self
             .connection
             .exchange(request, &[], Wait::ForEver, &mut self.scratch, SMALL_ANSWER)
-            .map_err(|failure| unreachable(&url, failure_detail(failure)))?;
+            .map_err(|failure| unreachable(&url, failure.detail()))?;
         Ok(answer.status)
     }
 
@@ -299,32 +264,26 @@ impl Client {
     /// the runtime cannot know whether the first attempt arrived, so a `400` (already
     /// answered) to the retry counts as delivered. `5xx` ends the runtime. A kept-alive
     /// connection the API had closed while idle (`Failure::Stale`) is no attempt: the
-    /// post goes again at once on a new connection, without a line.
+    /// post goes again at once on a new connection (once), without a line; a `400` to
+    /// it says the first had arrived, a `2xx` that it had not.
     fn post(
         &mut self,
         url: String,
         endpoint: &'static str,
         content_type: &'static str,
-        error_type: Option<&str>,
-        invocation_id: Option<&str>,
+        headers: &[(&'static str, Option<&str>)],
         body: &[u8],
     ) -> Result<Posted, Error> {
-        const ATTEMPTS: usize = 2;
         // Parsed once, taking the text over: each attempt's clone shares it.
         let uri = Uri::try_from(url).map_err(|error| Error::Unreachable {
             url: endpoint.to_owned(),
             detail: format!("the URL does not parse: {error}"),
         })?;
-        let mut last_failure = String::new();
-        // A kept-alive connection the API had closed while idle costs no attempt: the
-        // post is sent again at once, on a new connection (once).
-        let (mut attempt, mut resent) = (0, false);
-        while attempt < ATTEMPTS {
-            let request =
-                match post_request(uri.clone(), content_type, error_type, invocation_id, body) {
-                    Ok(request) => request,
-                    Err(detail) => return Err(unreachable(&uri.to_string(), detail)),
-                };
+        let (mut retried, mut resent) = (false, false);
+        loop {
+            let typed = Some((content_type, body.len()));
+            let request = request(Method::POST, uri.clone(), typed, headers)
+                .map_err(|detail| unreachable(&uri, detail))?;
             let sent = self.connection.exchange(
                 request,
                 body,
@@ -334,9 +293,6 @@ impl Client {
             );
             match sent {
                 Ok(Answer { status, .. }) => {
-                    // After a resend on a stale connection, a `2xx` says the first
-                    // never arrived, and a `400` that it had.
-                    let retried = attempt > 0;
                     return match status {
                         200..=299 if retried => Ok(Posted::AcceptedOnRetry),
                         200..=299 => Ok(Posted::Accepted),
@@ -345,122 +301,12 @@ impl Client {
                         status => Ok(Posted::Rejected(status)),
                     };
                 }
-                Err(Failure::Stale(_)) if !resent => {
-                    resent = true;
-                    continue;
-                }
-                Err(failure) => last_failure = failure_detail(failure),
+                Err(Failure::Stale(_)) if !resent => resent = true,
+                Err(failure) if retried => return Err(unreachable(&uri, failure.detail())),
+                Err(_) => retried = true,
             }
-            attempt += 1;
         }
-        Err(unreachable(&uri.to_string(), last_failure))
     }
-}
-
-/// A streamed `/response`, written on the connection by hand: ureq-proto sends no
-/// request trailers, and the error of a stream that fails midway goes in trailers.
-pub(crate) struct StreamedPost<'c> {
-    client: &'c mut Client,
-    request_id: &'c str,
-    invocation_id: Option<&'c str>,
-    deadline: Option<SystemTime>,
-    /// When its writes, and the wait for the answer, give up: set when it begins.
-    until: Option<Instant>,
-}
-
-impl StreamedPost<'_> {
-    /// Writes the head, once: the stream has begun when `until` is set.
-    fn begin(&mut self, content_type: &str) -> std::io::Result<Instant> {
-        use std::fmt::Write as _;
-        const LONGEST_INVOCATION: Duration = Duration::from_secs(90 * 60);
-        if let Some(until) = self.until {
-            return Ok(until);
-        }
-        // Bounded, as the deadline comes from the network: no `Instant` overflow.
-        let wait = self
-            .deadline
-            .map_or(LONGEST_INVOCATION, |deadline| {
-                deadline
-                    .duration_since(SystemTime::now())
-                    .unwrap_or(Duration::ZERO)
-            })
-            .clamp(POST_PHASE_TIMEOUT, LONGEST_INVOCATION);
-        let until = Instant::now() + wait;
-        self.until = Some(until);
-        let Client {
-            invocation_target,
-            host,
-            ..
-        } = &*self.client;
-        let mut head = format!(
-            "POST {invocation_target}{}/response HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\nContent-Type: {content_type}\r\nLambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\nTrailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n",
-            self.request_id
-        );
-        if let Some(invocation_id) = self.invocation_id {
-            let _ = write!(head, "Lambda-Runtime-Invocation-Id: {invocation_id}\r\n");
-        }
-        head.push_str("\r\n");
-        self.client
-            .connection
-            .begin_chunked(head.as_bytes(), until)
-            .map_err(failure_error)?;
-        Ok(until)
-    }
-}
-
-impl Sink for StreamedPost<'_> {
-    fn send(&mut self, content_type: &str, bytes: &[u8]) -> std::io::Result<()> {
-        let until = self.begin(content_type)?;
-        self.client
-            .connection
-            .send_chunk(bytes, until)
-            .map_err(failure_error)
-    }
-
-    fn end(&mut self, content_type: &str, error: Option<&Diagnostic>) -> Result<u16, String> {
-        let until = self
-            .begin(content_type)
-            .map_err(|error| error.to_string())?;
-        let trailers = match error {
-            None => String::new(),
-            Some(report) => format!(
-                "Lambda-Runtime-Function-Error-Type: {}\r\nLambda-Runtime-Function-Error-Body: {}\r\n",
-                report.header_value(),
-                crate::base64::encode(&trailer_report(report))
-            ),
-        };
-        self.client
-            .connection
-            .end_chunked(trailers.as_bytes(), until)
-            .map_err(failure_detail)
-    }
-}
-
-/// The report's JSON for a trailer: whole when it is at most 8 KiB, else its type and the
-/// start of its message. A trailer is a header line, and servers bound those (the
-/// emulator, as Lambda's, at 64 KiB for all of them).
-fn trailer_report(report: &Diagnostic) -> Vec<u8> {
-    const MOST: usize = 8 * 1024;
-    let json = report.to_json();
-    if json.len() <= MOST {
-        return json;
-    }
-    let message = &report.error_message;
-    let mut cut = message.len().min(MOST / 2);
-    while !message.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let ellipsis = if cut < message.len() { "…" } else { "" };
-    Diagnostic::new(
-        report.error_type.clone(),
-        format!("{}{ellipsis}", &message[..cut]),
-    )
-    .to_json()
-}
-
-/// A failure of a streamed post as the error the handler's write returns.
-fn failure_error(failure: Failure) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::BrokenPipe, failure_detail(failure))
 }
 
 /// What a post's head holds besides its URL and ids, at most: the request line's words,
@@ -468,55 +314,44 @@ fn failure_error(failure: Failure) -> std::io::Error {
 /// error type (at most 73 bytes), each with its name.
 const HEAD_ROOM: usize = 1024;
 
-/// A request with the user agent, the one header every request has (from static text:
-/// no allocation).
-fn request(method: Method, uri: Uri) -> Request<()> {
+/// A request with the user agent (the one header every request has, from static text:
+/// no allocation), the type and length of its body if it has one, and `headers`, those
+/// without a value left out.
+fn request(
+    method: Method,
+    uri: Uri,
+    body: Option<(&'static str, usize)>,
+    headers: &[(&'static str, Option<&str>)],
+) -> Result<Request<()>, String> {
     let mut request = Request::new(());
     *request.method_mut() = method;
     *request.uri_mut() = uri;
-    request
-        .headers_mut()
-        .insert(USER_AGENT_HEADER, HeaderValue::from_static(USER_AGENT));
-    request
-}
-
-/// A post's request, its constant headers from static text.
-fn post_request(
-    uri: Uri,
-    content_type: &'static str,
-    error_type: Option<&str>,
-    invocation_id: Option<&str>,
-    body: &[u8],
-) -> Result<Request<()>, String> {
-    let mut request = request(Method::POST, uri);
-    let headers = request.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
-    if let Some(error_type) = error_type {
-        let value = HeaderValue::try_from(error_type).map_err(|e| e.to_string())?;
-        headers.insert(HeaderName::from_static(ERROR_TYPE_HEADER), value);
+    let map = request.headers_mut();
+    map.insert(USER_AGENT_HEADER, HeaderValue::from_static(USER_AGENT));
+    if let Some((content_type, length)) = body {
+        map.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        map.insert(CONTENT_LENGTH, HeaderValue::from(length));
     }
-    if let Some(invocation_id) = invocation_id {
-        let value = HeaderValue::try_from(invocation_id).map_err(|e| e.to_string())?;
-        headers.insert(HeaderName::from_static(header::INVOCATION_ID), value);
+    for &(name, value) in headers {
+        if let Some(value) = value {
+            let value = HeaderValue::try_from(value).map_err(|error| error.to_string())?;
+            map.insert(HeaderName::from_static(name), value);
+        }
     }
     Ok(request)
 }
 
 /// A URL built from the checked `RuntimeApi`, as a `Uri`.
 fn parse_url(url: &str) -> Result<Uri, Error> {
-    Uri::try_from(url).map_err(|error| unreachable(url, format!("not a URL: {error}")))
-}
-
-fn failure_detail(failure: Failure) -> String {
-    match failure {
-        Failure::Transport(detail) | Failure::Unreadable(detail) | Failure::Stale(detail) => detail,
-    }
-}
-
-fn unreachable(url: &str, detail: String) -> Error {
-    Error::Unreachable {
+    Uri::try_from(url).map_err(|error| Error::Unreachable {
         url: url.to_owned(),
+        detail: format!("not a URL: {error}"),
+    })
+}
+
+fn unreachable(url: &Uri, detail: String) -> Error {
+    Error::Unreachable {
+        url: url.to_string(),
         detail,
     }
 }
@@ -524,19 +359,6 @@ fn unreachable(url: &str, detail: String) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_large_report_is_cut_to_fit_a_trailer() {
-        let small = Diagnostic::new("Function.Small", "short");
-        assert_eq!(trailer_report(&small), small.to_json());
-        let large = Diagnostic::new("Function.Large", "é".repeat(50_000))
-            .with_stack_trace(vec!["frame".repeat(1000); 10]);
-        let json = trailer_report(&large);
-        assert!(json.len() <= 8 * 1024, "{}", json.len());
-        let report: serde_json::Value = serde_json::from_slice(&json).unwrap();
-        assert_eq!(report["errorType"], "Function.Large");
-        assert!(report["errorMessage"].as_str().unwrap().ends_with("é…"));
-    }
 
     #[test]
     fn an_id_too_long_for_the_output_buffer_cannot_be_answered() {

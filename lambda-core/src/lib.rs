@@ -65,6 +65,7 @@ mod runtime;
 mod shutdown;
 mod signal;
 mod stream;
+mod streamed_post;
 #[cfg(feature = "tracing")]
 mod tracing_events;
 

@@ -9,6 +9,7 @@ use crate::invoke;
 use crate::logging::{self, Level};
 use crate::pollers::Pollers;
 use crate::stream::Finished;
+use crate::streamed_post::StreamedPost;
 use crate::{Context, Diagnostic, ResponseStream, log, log_at};
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
@@ -269,7 +270,7 @@ fn serve<S>(
         // 4. Decode, call, encode (or stream): the same path a local run takes.
         let id = &context.request_id;
         let invocation_id = context.invocation_id.as_deref();
-        let mut post = client.streamed_post(id, invocation_id, context.deadline());
+        let mut post = StreamedPost::new(client, id, invocation_id, context.deadline());
         let mut out = ResponseStream::new(&mut response, &mut post);
         let outcome = match unreadable {
             None => invoke::invoke(handler, &event, &context, state, &mut out),

@@ -2,10 +2,10 @@
 //! response, sent to the Runtime API in chunks as it fills; and, for every other handler,
 //! the buffer its response is encoded into.
 //!
-//! The bytes go out through a [`Sink`] (the runtime's streamed post, see
-//! `client::StreamedPost`), which begins the post with the first chunk: an error raised
-//! before any chunk is sent is an ordinary `/error` post, and one raised after is sent as
-//! HTTP trailers at the end of the stream (see [`ResponseStream::finish`]).
+//! The bytes go out through a [`Sink`] (on Lambda `streamed_post::StreamedPost`), which
+//! begins the post with the first chunk: an error raised before any chunk is sent is an
+//! ordinary `/error` post, and one raised after is sent as HTTP trailers at the end of
+//! the stream (see [`ResponseStream::finish`]).
 
 use crate::Diagnostic;
 use crate::invoke::Outcome;

@@ -223,10 +223,8 @@ impl<'a> ChunkedAnswer<'a> {
         if data.is_empty() {
             return Ok(());
         }
-        let mut size = [0; 20];
-        let size = crate::connection::chunk_size_line(data.len(), &mut size);
         let mut out = self.0;
-        out.write_all(size)?;
+        out.write_all(format!("{:x}\r\n", data.len()).as_bytes())?;
         out.write_all(data)?;
         out.write_all(b"\r\n")
     }
