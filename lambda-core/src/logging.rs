@@ -260,18 +260,6 @@ fn current_ids() -> Option<(String, Option<String>)> {
         .flatten()
 }
 
-/// Installs the facades' loggers that are compiled in, each unless the user's `init`
-/// installed one of its own. Called after `init`, so that the user's usual one-liner
-/// there (`env_logger::init()`, `tracing_subscriber::fmt().init()`) never finds ours in
-/// its way and panics; records written during `init` go to the user's logger, or
-/// nowhere if there is none yet.
-pub(crate) fn install_facades() {
-    #[cfg(feature = "log")]
-    crate::log_records::install();
-    #[cfg(feature = "tracing")]
-    crate::tracing_events::install();
-}
-
 /// The logger name of the runtime's own lines.
 pub(crate) const RUNTIME: &str = "lambda_core";
 

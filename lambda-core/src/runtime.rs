@@ -76,7 +76,7 @@ pub(crate) fn run<S, H: Handler<S>>(
             return fatal(&error);
         }
     }
-    logging::install_facades();
+    install_facades();
 
     pollers.serve(Serving {
         config,
@@ -85,6 +85,18 @@ pub(crate) fn run<S, H: Handler<S>>(
         state: &state,
         handler: &handler,
     })
+}
+
+/// Installs the facades' loggers that are compiled in, each unless the user's `init`
+/// installed one of its own. Called after `init`, so that the user's usual one-liner
+/// there (`env_logger::init()`, `tracing_subscriber::fmt().init()`) never finds ours in
+/// its way and panics; records written during `init` go to the user's logger, or
+/// nowhere if there is none yet.
+fn install_facades() {
+    #[cfg(feature = "log")]
+    crate::log_records::install();
+    #[cfg(feature = "tracing")]
+    crate::tracing_events::install();
 }
 
 /// Everything a poller needs, once init has succeeded: what [`Pollers`] serves with.

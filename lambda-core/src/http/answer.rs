@@ -1,8 +1,7 @@
 //! An `http::Response` into the JSON its source expects (see the module's doc for the
 //! shapes and the text-or-base64 rule).
 
-use super::event::Source;
-use super::{Response, ResponseBody};
+use super::{Response, ResponseBody, Source};
 use crate::diagnostic::Diagnostic;
 use crate::http_form::HttpResponse;
 use crate::invoke::Outcome;

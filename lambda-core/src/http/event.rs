@@ -4,7 +4,7 @@
 
 use super::answer::HttpAnswer;
 use super::query::{Keep, push_encoded};
-use super::{Request, RequestBody};
+use super::{Request, RequestBody, Source};
 use crate::Shown;
 use crate::diagnostic::Diagnostic;
 use crate::http_form::HttpRequest;
@@ -12,21 +12,6 @@ use crate::invoke::Outcome;
 use http::{HeaderName, HeaderValue, Method};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use std::fmt;
-
-/// Which service sent an HTTP event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Source {
-    /// An API Gateway REST API, proxy integration (payload format 1.0; also an HTTP
-    /// API set to 1.0).
-    ApiGatewayRest,
-    /// An API Gateway HTTP API (payload format 2.0).
-    ApiGatewayHttp,
-    /// An Application Load Balancer target group.
-    Alb,
-    /// A Lambda function URL.
-    FunctionUrl,
-}
 
 /// What the source said about the request beyond HTTP, in the request's extensions:
 /// `request.extensions().get::<RequestContext>()`.

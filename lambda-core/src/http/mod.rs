@@ -68,12 +68,27 @@ mod answer;
 mod event;
 mod query;
 
-pub use event::{RequestContext, Source};
+pub use event::RequestContext;
 pub use query::query_pairs;
 
 #[doc(hidden)]
 pub use answer::HttpAnswer;
 pub(crate) use answer::write_stream_head;
+
+/// Which service sent an HTTP event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Source {
+    /// An API Gateway REST API, proxy integration (payload format 1.0; also an HTTP
+    /// API set to 1.0).
+    ApiGatewayRest,
+    /// An API Gateway HTTP API (payload format 2.0).
+    ApiGatewayHttp,
+    /// An Application Load Balancer target group.
+    Alb,
+    /// A Lambda function URL.
+    FunctionUrl,
+}
 
 /// A type the request body can be: `String` (the body must be UTF-8), `Vec<u8>`, or
 /// `()` to ignore it.
