@@ -489,7 +489,6 @@ pub(crate) fn read_request(
             "the request line is not METHOD PATH HTTP/1.1",
         ));
     };
-    let is_token = |text: &str| !text.is_empty() && text.bytes().all(is_token_byte);
     if !matches!(version, "HTTP/1.1" | "HTTP/1.0") || !is_token(method) || !target.starts_with('/')
     {
         return Err(ReadError::Malformed(
@@ -599,7 +598,12 @@ enum Framing {
     Chunked,
 }
 
-/// `tchar` of RFC 9110: what a method or a header name is made of.
+/// A `token` of RFC 9110: what a method or a header name is.
+fn is_token(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(is_token_byte)
+}
+
+/// `tchar` of RFC 9110: what a token is made of.
 fn is_token_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
@@ -723,7 +727,7 @@ fn read_trailers(reader: &mut impl BufRead) -> Result<Vec<(String, String)>, Rea
         let (name, value) = line
             .split_once(':')
             .ok_or(ReadError::Malformed("a trailer line has no colon"))?;
-        if name.is_empty() || !name.bytes().all(is_token_byte) || has_control(value) {
+        if !is_token(name) || has_control(value) {
             return Err(ReadError::Malformed("a trailer is not a header line"));
         }
         trailers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
